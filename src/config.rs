@@ -1,0 +1,389 @@
+//! Producer configuration by the property names of the Java client and
+//! librdkafka (`bootstrap.servers`, `acks`, `linger.ms`, ...).
+//!
+//! Properties arrive as string pairs, as they do in every Kafka client, and
+//! are deserialized with serde into typed [`Config`]. An unknown key or a
+//! malformed value is an error that names the key and the reason.
+
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+
+use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, Visitor};
+use serde::Deserialize;
+
+/// `acks`: how many replicas must have the batch before the broker answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Acks {
+    /// `0`: the broker sends no response; records are reported delivered
+    /// (offset unknown) once their request is handed to the host.
+    None,
+    /// `1`: the leader has written the batch.
+    Leader,
+    /// `all` / `-1`: every in-sync replica has the batch.
+    All,
+}
+
+impl Acks {
+    pub fn wire(self) -> i16 {
+        match self {
+            Acks::None => 0,
+            Acks::Leader => 1,
+            Acks::All => -1,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Acks {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <&str>::deserialize(d)?;
+        match s {
+            "0" => Ok(Acks::None),
+            "1" => Ok(Acks::Leader),
+            "all" | "-1" => Ok(Acks::All),
+            _ => Err(de::Error::custom(format!("`{s}` is not one of 0, 1, all, -1"))),
+        }
+    }
+}
+
+/// `partitioner`: where a record without an explicit partition goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum PartitionerKind {
+    /// Keyed records by Java's murmur2; keyless ones stick to a partition
+    /// until its batch is sent (KIP-480). The Java client's behaviour.
+    #[serde(rename = "murmur2_random")]
+    Murmur2Random,
+    /// Every record by murmur2 of its key; a null key hashes as empty.
+    #[serde(rename = "murmur2")]
+    Murmur2,
+    /// Keys are ignored: every record sticks to a partition per batch.
+    #[serde(rename = "random")]
+    Random,
+}
+
+/// `compression.type`. Codecs other than none are not built yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum Compression {
+    #[serde(rename = "none")]
+    None,
+}
+
+/// Typed producer settings. Defaults follow the Java producer, except
+/// `enable.idempotence`, which this version does not implement yet.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// `host:port` pairs, comma-separated.
+    #[serde(rename = "bootstrap.servers", alias = "metadata.broker.list", deserialize_with = "servers")]
+    pub bootstrap_servers: Vec<(String, u16)>,
+    #[serde(rename = "client.id")]
+    pub client_id: String,
+    #[serde(rename = "acks", alias = "request.required.acks")]
+    pub acks: Acks,
+    #[serde(rename = "linger.ms", alias = "queue.buffering.max.ms")]
+    pub linger_ms: u64,
+    /// Upper bound, in bytes, of one batch (a larger record gets a batch of its own).
+    #[serde(rename = "batch.size")]
+    pub batch_size: usize,
+    /// Upper bound of one Produce request; a record that cannot fit in one is rejected.
+    #[serde(rename = "max.request.size")]
+    pub max_request_size: usize,
+    /// Upper bound of one RecordBatch, as the broker enforces it.
+    #[serde(rename = "message.max.bytes")]
+    pub message_max_bytes: usize,
+    #[serde(rename = "request.timeout.ms")]
+    pub request_timeout_ms: u64,
+    /// Time from `send` to the delivery report, retries included.
+    #[serde(rename = "delivery.timeout.ms", alias = "message.timeout.ms")]
+    pub delivery_timeout_ms: u64,
+    #[serde(rename = "retries", alias = "message.send.max.retries")]
+    pub retries: u32,
+    #[serde(rename = "retry.backoff.ms")]
+    pub retry_backoff_ms: u64,
+    #[serde(rename = "retry.backoff.max.ms")]
+    pub retry_backoff_max_ms: u64,
+    #[serde(rename = "reconnect.backoff.ms")]
+    pub reconnect_backoff_ms: u64,
+    #[serde(rename = "reconnect.backoff.max.ms")]
+    pub reconnect_backoff_max_ms: u64,
+    #[serde(rename = "socket.connection.setup.timeout.ms")]
+    pub connection_setup_timeout_ms: u64,
+    #[serde(rename = "metadata.max.age.ms", alias = "topic.metadata.refresh.interval.ms")]
+    pub metadata_max_age_ms: u64,
+    #[serde(rename = "max.in.flight.requests.per.connection", alias = "max.in.flight")]
+    pub max_in_flight: u32,
+    #[serde(rename = "allow.auto.create.topics")]
+    pub allow_auto_create_topics: bool,
+    #[serde(rename = "partitioner")]
+    pub partitioner: PartitionerKind,
+    #[serde(rename = "compression.type", alias = "compression.codec")]
+    pub compression: Compression,
+    #[serde(rename = "enable.idempotence", deserialize_with = "idempotence")]
+    pub enable_idempotence: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bootstrap_servers: Vec::new(),
+            client_id: "kafka-producer-component".to_owned(),
+            acks: Acks::All,
+            linger_ms: 5,
+            batch_size: 16_384,
+            max_request_size: 1_048_576,
+            message_max_bytes: 1_048_588,
+            request_timeout_ms: 30_000,
+            delivery_timeout_ms: 120_000,
+            retries: i32::MAX as u32,
+            retry_backoff_ms: 100,
+            retry_backoff_max_ms: 1_000,
+            reconnect_backoff_ms: 50,
+            reconnect_backoff_max_ms: 1_000,
+            connection_setup_timeout_ms: 10_000,
+            metadata_max_age_ms: 300_000,
+            max_in_flight: 5,
+            allow_auto_create_topics: true,
+            partitioner: PartitionerKind::Murmur2Random,
+            compression: Compression::None,
+            enable_idempotence: false,
+        }
+    }
+}
+
+/// A configuration that cannot be used, with the key at fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub key: String,
+    pub reason: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid configuration `{}`: {}", self.key, self.reason)
+    }
+}
+
+impl Config {
+    /// Parses property pairs. Later pairs override earlier ones.
+    pub fn from_pairs<'a, I>(pairs: I) -> Result<Config, ConfigError>
+    where
+        I: IntoIterator<Item = (&'a str, &'a str)>,
+    {
+        let pairs: Vec<(&str, &str)> = pairs.into_iter().map(|(k, v)| (k.trim(), v.trim())).collect();
+        let mut access = Pairs { pairs: &pairs, next: 0, key: "" };
+        let config = Config::deserialize(PairsDeserializer(&mut access)).map_err(|e| {
+            // Unknown keys are reported by serde before any value is read.
+            let key = if e.0.starts_with("unknown field") { e.0.split('`').nth(1).unwrap_or("").to_owned() } else { e.1 };
+            ConfigError { key, reason: e.0 }
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let err = |key: &str, reason: String| Err(ConfigError { key: key.to_owned(), reason });
+        if self.bootstrap_servers.is_empty() {
+            return err("bootstrap.servers", "is required: at least one host:port".into());
+        }
+        if self.batch_size == 0 {
+            return err("batch.size", "must be at least 1".into());
+        }
+        if self.max_in_flight == 0 {
+            return err("max.in.flight.requests.per.connection", "must be at least 1".into());
+        }
+        if self.request_timeout_ms == 0 {
+            return err("request.timeout.ms", "must be at least 1".into());
+        }
+        if self.max_request_size < crate::batch::BATCH_HEADER_LEN + 64 {
+            return err("max.request.size", format!("{} cannot hold a single record batch", self.max_request_size));
+        }
+        if self.delivery_timeout_ms < self.linger_ms.saturating_add(self.request_timeout_ms) {
+            return err(
+                "delivery.timeout.ms",
+                format!(
+                    "{} must be at least linger.ms + request.timeout.ms ({})",
+                    self.delivery_timeout_ms,
+                    self.linger_ms.saturating_add(self.request_timeout_ms)
+                ),
+            );
+        }
+        Ok(())
+    }
+}
+
+fn servers<'de, D: de::Deserializer<'de>>(d: D) -> Result<Vec<(String, u16)>, D::Error> {
+    let s = <&str>::deserialize(d)?;
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        // Accept an optional scheme, as librdkafka does (PLAINTEXT://host:port).
+        let hp = part.rsplit("://").next().unwrap_or(part);
+        let (host, port) = hp
+            .rsplit_once(':')
+            .ok_or_else(|| de::Error::custom(format!("`{part}` is not host:port")))?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let port: u16 = port.parse().map_err(|_| de::Error::custom(format!("`{part}` has no valid port")))?;
+        if host.is_empty() {
+            return Err(de::Error::custom(format!("`{part}` has no host")));
+        }
+        out.push((host.to_owned(), port));
+    }
+    Ok(out)
+}
+
+fn idempotence<'de, D: de::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    if bool::deserialize(d)? {
+        return Err(de::Error::custom(
+            "`true` is not supported yet: this version is not idempotent; set it to false (see README)",
+        ));
+    }
+    Ok(false)
+}
+
+// --- A serde Deserializer over string pairs. Values are parsed by the type
+// --- the field asks for; every error carries the key it came from.
+
+/// (reason, key)
+#[derive(Debug)]
+struct PairError(String, String);
+
+impl fmt::Display for PairError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl de::StdError for PairError {}
+impl de::Error for PairError {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        PairError(msg.to_string(), String::new())
+    }
+}
+
+struct Pairs<'p, 'a> {
+    pairs: &'p [(&'a str, &'a str)],
+    next: usize,
+    key: &'a str,
+}
+
+struct PairsDeserializer<'x, 'p, 'a>(&'x mut Pairs<'p, 'a>);
+
+impl<'de, 'x, 'p> de::Deserializer<'de> for PairsDeserializer<'x, 'p, 'de> {
+    type Error = PairError;
+    fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, PairError> {
+        v.visit_map(self.0)
+    }
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+impl<'de, 'p> MapAccess<'de> for Pairs<'p, 'de> {
+    type Error = PairError;
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, PairError> {
+        let Some(&(k, _)) = self.pairs.get(self.next) else { return Ok(None) };
+        self.key = k;
+        seed.deserialize(k.into_deserializer()).map(Some)
+    }
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, PairError> {
+        let (k, v) = self.pairs[self.next.min(self.pairs.len() - 1)];
+        self.next += 1;
+        seed.deserialize(Value(v)).map_err(|e| PairError(e.0, k.to_owned()))
+    }
+}
+
+/// One property value: a string parsed as whatever the field asks for.
+struct Value<'a>(&'a str);
+
+macro_rules! parse_as {
+    ($($method:ident => $visit:ident : $ty:ty,)*) => {$(
+        fn $method<V: Visitor<'de>>(self, v: V) -> Result<V::Value, PairError> {
+            match self.0.parse::<$ty>() {
+                Ok(n) => v.$visit(n),
+                Err(_) => Err(PairError(format!("`{}` is not a valid {}", self.0, stringify!($ty)), String::new())),
+            }
+        }
+    )*};
+}
+
+impl<'de> de::Deserializer<'de> for Value<'de> {
+    type Error = PairError;
+    fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, PairError> {
+        v.visit_borrowed_str(self.0)
+    }
+    fn deserialize_bool<V: Visitor<'de>>(self, v: V) -> Result<V::Value, PairError> {
+        match self.0 {
+            "true" => v.visit_bool(true),
+            "false" => v.visit_bool(false),
+            other => Err(PairError(format!("`{other}` is not true or false"), String::new())),
+        }
+    }
+    parse_as! {
+        deserialize_u16 => visit_u16: u16,
+        deserialize_u32 => visit_u32: u32,
+        deserialize_u64 => visit_u64: u64,
+        deserialize_i32 => visit_i32: i32,
+        deserialize_i64 => visit_i64: i64,
+    }
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, PairError> {
+        v.visit_enum(self.0.into_deserializer())
+    }
+    serde::forward_to_deserialize_any! {
+        i8 i16 i128 u8 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct identifier ignored_any
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn java_and_librdkafka_names_parse_into_typed_settings() {
+        let c = Config::from_pairs([
+            ("bootstrap.servers", "a:9092, PLAINTEXT://b:9093"),
+            ("acks", "1"),
+            ("queue.buffering.max.ms", "20"),
+            ("batch.size", "65536"),
+            ("partitioner", "murmur2"),
+            ("enable.idempotence", "false"),
+        ])
+        .unwrap();
+        assert_eq!(c.bootstrap_servers, [("a".into(), 9092), ("b".into(), 9093)]);
+        assert_eq!(c.acks, Acks::Leader);
+        assert_eq!(c.linger_ms, 20);
+        assert_eq!(c.batch_size, 65536);
+        assert_eq!(c.partitioner, PartitionerKind::Murmur2);
+        assert_eq!(Config::from_pairs([("bootstrap.servers", "h:1"), ("acks", "-1")]).unwrap().acks, Acks::All);
+    }
+
+    #[test]
+    fn errors_name_the_key_and_the_reason() {
+        let e = Config::from_pairs([("bootstrap.servers", "h:1"), ("linger.ms", "soon")]).unwrap_err();
+        assert_eq!(e.key, "linger.ms");
+        assert!(e.reason.contains("`soon`"), "{e}");
+        let e = Config::from_pairs([("bootstrap.servers", "h:1"), ("lingr.ms", "5")]).unwrap_err();
+        assert_eq!(e.key, "lingr.ms");
+        assert!(e.reason.contains("unknown field"), "{e}");
+        let e = Config::from_pairs([("bootstrap.servers", "h:1"), ("acks", "2")]).unwrap_err();
+        assert_eq!(e.key, "acks");
+        let e = Config::from_pairs([("bootstrap.servers", "nohost")]).unwrap_err();
+        assert_eq!(e.key, "bootstrap.servers");
+        let e = Config::from_pairs([("acks", "1")]).unwrap_err();
+        assert_eq!(e.key, "bootstrap.servers");
+        let e = Config::from_pairs([("bootstrap.servers", "h:1"), ("compression.type", "lz5")]).unwrap_err();
+        assert_eq!(e.key, "compression.type");
+        let e = Config::from_pairs([("bootstrap.servers", "h:1"), ("enable.idempotence", "true")]).unwrap_err();
+        assert_eq!(e.key, "enable.idempotence");
+        let e = Config::from_pairs([("bootstrap.servers", "h:1"), ("delivery.timeout.ms", "10")]).unwrap_err();
+        assert_eq!(e.key, "delivery.timeout.ms");
+    }
+}

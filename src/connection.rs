@@ -1,0 +1,110 @@
+//! One connection to a broker, as the producer sees it: its lifecycle
+//! (connecting, negotiating versions, ready), the bytes received but not yet
+//! framed, and the requests awaiting a response, in order.
+
+use alloc::collections::VecDeque;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::accumulator::ProducerBatch;
+use crate::request::ApiKey;
+use crate::wire::DecodeError;
+
+/// The host's handle for a connection; chosen by the producer.
+pub type ConnId = u32;
+
+/// A response larger than this is refused: no producer response comes near.
+pub const MAX_FRAME: usize = 64 << 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnState {
+    /// Waiting for the host to report the TCP connection open.
+    Connecting { since_ms: u64 },
+    /// ApiVersions in flight.
+    Negotiating,
+    Ready,
+}
+
+/// What a request in flight was for.
+#[derive(Debug)]
+pub enum InFlightKind {
+    ApiVersions,
+    Metadata,
+    Produce(Vec<ProducerBatch>),
+}
+
+#[derive(Debug)]
+pub struct InFlight {
+    pub correlation_id: i32,
+    pub api: ApiKey,
+    pub version: i16,
+    pub sent_ms: u64,
+    pub kind: InFlightKind,
+}
+
+#[derive(Debug)]
+pub struct Connection {
+    pub id: ConnId,
+    /// Broker node id; bootstrap servers have negative ids (-1, -2, ...).
+    pub node: i32,
+    pub host: String,
+    pub port: u16,
+    pub state: ConnState,
+    pub produce_version: i16,
+    pub metadata_version: i16,
+    pub in_flight: VecDeque<InFlight>,
+    inbuf: Vec<u8>,
+}
+
+impl Connection {
+    pub fn new(id: ConnId, node: i32, host: String, port: u16, now: u64) -> Self {
+        Connection {
+            id,
+            node,
+            host,
+            port,
+            state: ConnState::Connecting { since_ms: now },
+            produce_version: -1,
+            metadata_version: -1,
+            in_flight: VecDeque::new(),
+            inbuf: Vec::new(),
+        }
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.state == ConnState::Ready
+    }
+
+    pub fn receive(&mut self, bytes: &[u8]) {
+        self.inbuf.extend_from_slice(bytes);
+    }
+
+    /// Takes the buffered bytes, for framing without holding a borrow of
+    /// the connection; hand back what is left with `restore`.
+    pub fn take_input(&mut self) -> Vec<u8> {
+        core::mem::take(&mut self.inbuf)
+    }
+
+    pub fn restore_input(&mut self, mut buf: Vec<u8>, consumed: usize) {
+        buf.drain(..consumed.min(buf.len()));
+        if self.inbuf.is_empty() {
+            self.inbuf = buf;
+        } else {
+            buf.extend_from_slice(&self.inbuf);
+            self.inbuf = buf;
+        }
+    }
+}
+
+/// The next complete frame in `buf` from `at`: its body's range, or
+/// `Ok(None)` when more bytes are needed.
+pub fn next_frame(buf: &[u8], at: usize) -> Result<Option<core::ops::Range<usize>>, DecodeError> {
+    let Some(head) = buf.get(at..at + 4) else { return Ok(None) };
+    let size = i32::from_be_bytes([head[0], head[1], head[2], head[3]]);
+    if size < 4 || size as usize > MAX_FRAME {
+        return Err(DecodeError::Invalid { what: "frame size" });
+    }
+    let start = at + 4;
+    let end = start + size as usize;
+    Ok((buf.len() >= end).then_some(start..end))
+}

@@ -1,0 +1,38 @@
+//! A Kafka producer that does no I/O.
+//!
+//! This crate has no networking code, reads no clock and starts no thread:
+//! it is a deterministic state machine. The host hands it records, bytes
+//! received, connection events and the current time; it hands back
+//! connections to open, bytes to send, the next deadline and delivery
+//! reports. The same core runs natively and, built for `wasm32-wasip2`, as
+//! the WebAssembly component `kafka:producer/engine`, which imports nothing.
+//!
+//! The data's path, one module per stage:
+//! [`record`] -> [`partitioner`] -> [`accumulator`] -> [`batch`] ->
+//! [`request`] -> [`wire`] -> [`response`] -> [`report`], wired together
+//! by [`producer::Producer`], the only part that knows about time.
+//! [`config`] reads Java / librdkafka property names; [`metadata`] owns the
+//! cluster view; [`connection`] one broker connection's protocol state.
+#![cfg_attr(not(test), no_std)]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+pub mod accumulator;
+pub mod batch;
+pub mod config;
+pub mod connection;
+pub mod error_codes;
+pub mod metadata;
+pub mod partitioner;
+pub mod producer;
+pub mod record;
+pub mod report;
+pub mod request;
+pub mod response;
+pub mod wire;
+
+pub use config::{Config, ConfigError};
+pub use producer::{Output, Producer};
+pub use record::{Header, Record, RecordId};
+pub use report::{DeliveryReport, ErrorKind, ProduceError};

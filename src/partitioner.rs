@@ -1,0 +1,153 @@
+//! Chooses a record's partition, the way the Java client does: an explicit
+//! partition wins; a keyed record goes to `toPositive(murmur2(key)) % n`;
+//! a keyless record sticks to one partition until that partition's batch
+//! is sent, then moves on (KIP-480).
+
+use crate::config::PartitionerKind;
+
+/// Java's `Utils.murmur2` (seed 0x9747b28c), bit for bit.
+pub fn murmur2(data: &[u8]) -> i32 {
+    const M: u32 = 0x5bd1_e995;
+    const R: u32 = 24;
+    let len = data.len();
+    let mut h: u32 = 0x9747_b28c ^ (len as u32);
+    let mut chunks = data.chunks_exact(4);
+    for c in &mut chunks {
+        let mut k = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+        k = k.wrapping_mul(M);
+        k ^= k >> R;
+        k = k.wrapping_mul(M);
+        h = h.wrapping_mul(M);
+        h ^= k;
+    }
+    let tail = chunks.remainder();
+    if tail.len() >= 3 {
+        h ^= u32::from(tail[2]) << 16;
+    }
+    if tail.len() >= 2 {
+        h ^= u32::from(tail[1]) << 8;
+    }
+    if !tail.is_empty() {
+        h ^= u32::from(tail[0]);
+        h = h.wrapping_mul(M);
+    }
+    h ^= h >> 13;
+    h = h.wrapping_mul(M);
+    h ^= h >> 15;
+    h as i32
+}
+
+/// The partition Java's default partitioner gives `key` among `partitions`.
+pub fn murmur2_partition(key: &[u8], partitions: u32) -> u32 {
+    ((murmur2(key) & 0x7fff_ffff) as u32) % partitions
+}
+
+/// A small deterministic PRNG (xorshift64*): the core never reads entropy;
+/// the host seeds it through the creation time.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed ^ 0x9e37_79b9_7f4a_7c15 | 1)
+    }
+    pub fn next_u32(&mut self) -> u32 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 32) as u32
+    }
+    pub fn below(&mut self, n: u32) -> u32 {
+        if n <= 1 {
+            0
+        } else {
+            self.next_u32() % n
+        }
+    }
+}
+
+/// What the partitioner needs to know about one topic.
+pub struct TopicView<'a> {
+    /// Number of partitions.
+    pub partitions: u32,
+    /// The sticky partition for keyless records, if one is chosen.
+    pub sticky: &'a mut Option<u32>,
+}
+
+/// Picks partitions. Stateless but for the PRNG; sticky choices live with
+/// each topic in the accumulator, which clears them when a batch closes.
+pub struct Partitioner {
+    kind: PartitionerKind,
+    rng: Rng,
+}
+
+impl Partitioner {
+    pub fn new(kind: PartitionerKind, seed: u64) -> Self {
+        Partitioner { kind, rng: Rng::new(seed) }
+    }
+
+    /// The partition for a record with `key` and no explicit partition.
+    pub fn partition(&mut self, key: Option<&[u8]>, topic: TopicView<'_>) -> u32 {
+        let n = topic.partitions.max(1);
+        match (self.kind, key) {
+            (PartitionerKind::Murmur2Random, Some(k)) | (PartitionerKind::Murmur2, Some(k)) => murmur2_partition(k, n),
+            (PartitionerKind::Murmur2, None) => murmur2_partition(&[], n),
+            (PartitionerKind::Murmur2Random, None) | (PartitionerKind::Random, _) => match *topic.sticky {
+                Some(p) if p < n => p,
+                _ => {
+                    let p = self.rng.below(n);
+                    *topic.sticky = Some(p);
+                    p
+                }
+            },
+        }
+    }
+
+    /// Moves a topic's sticky partition on after `closed` (its batch) was
+    /// sent, to a different partition where there is more than one.
+    pub fn on_batch_closed(&mut self, closed: u32, topic: TopicView<'_>) {
+        if *topic.sticky != Some(closed) {
+            return;
+        }
+        let n = topic.partitions;
+        *topic.sticky = Some(if n <= 1 { 0 } else { (closed + 1 + self.rng.below(n - 1)) % n });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn murmur2_matches_the_java_client() {
+        // Values from Apache Kafka's UtilsTest.testMurmur2.
+        let cases: &[(&[u8], i32)] = &[
+            (b"21", -973932308),
+            (b"foobar", -790332482),
+            (b"a-little-bit-long-string", -985981536),
+            (b"a-little-bit-longer-string", -1486304829),
+            (b"lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8", -58897971),
+            (b"abc", 479470107),
+        ];
+        for (data, want) in cases {
+            assert_eq!(murmur2(data), *want, "{:?}", core::str::from_utf8(data));
+        }
+    }
+
+    #[test]
+    fn keyless_records_stick_until_their_batch_closes() {
+        let mut p = Partitioner::new(PartitionerKind::Murmur2Random, 7);
+        let mut sticky = None;
+        let first = p.partition(None, TopicView { partitions: 4, sticky: &mut sticky });
+        for _ in 0..10 {
+            assert_eq!(p.partition(None, TopicView { partitions: 4, sticky: &mut sticky }), first);
+        }
+        p.on_batch_closed(first, TopicView { partitions: 4, sticky: &mut sticky });
+        let next = p.partition(None, TopicView { partitions: 4, sticky: &mut sticky });
+        assert_ne!(next, first);
+        // Keys still hash, whatever the sticky partition is.
+        assert_eq!(p.partition(Some(b"foobar"), TopicView { partitions: 4, sticky: &mut sticky }), murmur2_partition(b"foobar", 4));
+    }
+}

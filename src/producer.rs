@@ -1,0 +1,881 @@
+//! The producer state machine: wires record -> partitioner -> accumulator
+//! -> batch -> request, and response -> delivery report, and is the only
+//! place that knows about time.
+//!
+//! # Driving it
+//!
+//! The host owns sockets and the clock. Feed the machine with
+//! [`Producer::send`], [`Producer::handle_connected`],
+//! [`Producer::handle_received`], [`Producer::handle_closed`],
+//! [`Producer::handle_timeout`] and [`Producer::flush`]; after any of them,
+//! drain [`Producer::poll`] until it returns `None`, carry out each
+//! [`Output`], then sleep until [`Producer::poll_timeout`] or the next
+//! socket event, whichever comes first.
+
+use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use crate::accumulator::{Accumulator, Pending, ProducerBatch};
+use crate::batch::single_record_batch_len;
+use crate::config::{Acks, Config};
+use crate::connection::{next_frame, ConnId, ConnState, Connection, InFlight, InFlightKind};
+use crate::error_codes::{invalidates_metadata, is_retriable};
+use crate::metadata::{Metadata, TopicIdx, TopicState};
+use crate::partitioner::{Partitioner, TopicView};
+use crate::record::{Record, RecordId};
+use crate::report::{DeliveryReport, ErrorKind, ProduceError};
+use crate::request::{self, ApiKey, PartitionData};
+use crate::response::{self, ApiVersionsResponse, MetadataResponse, ProduceResponse};
+
+/// NETWORK_EXCEPTION: what a batch in flight on a dropped connection failed with.
+const NETWORK_EXCEPTION: i16 = 13;
+
+/// Something for the host to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// Open a TCP connection; report the outcome with `handle_connected`
+    /// or `handle_closed`.
+    Connect { conn: ConnId, host: String, port: u16 },
+    /// Write these bytes to the connection, in order, after earlier ones.
+    Transmit { conn: ConnId, data: Vec<u8> },
+    /// Close the connection; the producer has forgotten it.
+    Close { conn: ConnId },
+    /// The outcome of a batch of records.
+    Report(DeliveryReport),
+    /// Something the operator may want to know (a broker dropped, refused
+    /// versions, sent garbage); the producer carries on.
+    Warning(String),
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Backoff {
+    failures: u32,
+    until_ms: u64,
+}
+
+/// Exponential backoff: `base * 2^(attempt-1)`, capped at `max`.
+fn backoff_ms(base: u64, max: u64, attempt: u32) -> u64 {
+    let shift = attempt.saturating_sub(1).min(20);
+    base.saturating_mul(1 << shift).min(max.max(base))
+}
+
+/// A Kafka producer that does no I/O: see the module docs for how to drive it.
+pub struct Producer {
+    config: Config,
+    metadata: Metadata,
+    accumulator: Accumulator,
+    partitioner: Partitioner,
+    conns: Vec<Connection>,
+    node_backoff: BTreeMap<i32, Backoff>,
+    next_conn_id: ConnId,
+    next_correlation_id: i32,
+    next_record_id: RecordId,
+    bootstrap_cursor: usize,
+    drain_cursor: usize,
+    outputs: VecDeque<Output>,
+    unreported: u64,
+    flushing: bool,
+    /// The state changed since the last `drive`.
+    dirty: bool,
+}
+
+impl Producer {
+    /// A producer that will connect on the first `send`. `now` is the
+    /// host's clock in milliseconds since the Unix epoch; it also seeds the
+    /// sticky partitioner.
+    pub fn new(config: Config, now: u64) -> Producer {
+        let partitioner = Partitioner::new(config.partitioner, now);
+        Producer {
+            config,
+            metadata: Metadata::default(),
+            accumulator: Accumulator::default(),
+            partitioner,
+            conns: Vec::new(),
+            node_backoff: BTreeMap::new(),
+            next_conn_id: 1,
+            next_correlation_id: 1,
+            next_record_id: 0,
+            bootstrap_cursor: 0,
+            drain_cursor: 0,
+            outputs: VecDeque::new(),
+            unreported: 0,
+            flushing: false,
+            dirty: true,
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The id the next record passed to `send` will get.
+    pub fn next_record_id(&self) -> RecordId {
+        self.next_record_id
+    }
+
+    /// Records accepted whose delivery report has not been polled yet.
+    pub fn unreported(&self) -> u64 {
+        self.unreported
+    }
+
+    /// Accepts a record for `topic`, or rejects it at once (too large,
+    /// invalid partition, topic refused). An accepted record gets exactly
+    /// one delivery report; a rejected one gets none. Either way it uses
+    /// up one record id.
+    pub fn send(&mut self, topic: &str, rec: &Record<'_>, now: u64) -> Result<RecordId, ProduceError> {
+        let id = self.next_record_id;
+        self.next_record_id += 1;
+        if topic.is_empty() {
+            return Err(ProduceError::new(ErrorKind::InvalidRecord, "the topic name is empty".into()));
+        }
+        let size = single_record_batch_len(rec);
+        let limit = self
+            .config
+            .message_max_bytes
+            .min(self.config.max_request_size.saturating_sub(request::produce_overhead(&self.config.client_id, topic)));
+        if size > limit {
+            return Err(ProduceError::new(
+                ErrorKind::RecordTooLarge,
+                format!(
+                    "the record is {size} bytes as a batch, more than message.max.bytes ({}) or max.request.size ({}) allows",
+                    self.config.message_max_bytes, self.config.max_request_size
+                ),
+            ));
+        }
+        let timestamp = rec.timestamp.unwrap_or(now as i64);
+        let (t, _) = self.metadata.topic_index(topic);
+        self.accumulator.ensure_topic(t);
+        match self.metadata.topic(t).state {
+            TopicState::Failed(code) => Err(ProduceError::broker(ErrorKind::TopicFailed, code, Some(topic))),
+            TopicState::Unknown => {
+                self.accumulator.topics[t].pending.push(id, now, timestamp, rec);
+                self.accepted();
+                Ok(id)
+            }
+            TopicState::Known => {
+                self.append_known(t, rec, timestamp, id, now)?;
+                self.accepted();
+                Ok(id)
+            }
+        }
+    }
+
+    fn accepted(&mut self) {
+        self.unreported += 1;
+        self.dirty = true;
+    }
+
+    /// Partitions and appends a record of a topic whose partitions are known.
+    fn append_known(&mut self, t: TopicIdx, rec: &Record<'_>, ts: i64, id: RecordId, now: u64) -> Result<(), ProduceError> {
+        let count = self.metadata.topic(t).partition_count();
+        let partition = match rec.partition {
+            Some(p) if p < 0 || p as u32 >= count => {
+                return Err(ProduceError::new(
+                    ErrorKind::InvalidPartition,
+                    format!("partition {p} does not exist: topic {} has partitions 0 to {}", self.metadata.topic(t).name, count as i64 - 1),
+                ));
+            }
+            Some(p) => p as u32,
+            None => {
+                let topic = &mut self.accumulator.topics[t];
+                let mut p = self.partitioner.partition(rec.key, TopicView { partitions: count, sticky: &mut topic.sticky });
+                // KIP-480: a sticky record that would start a new batch
+                // moves the sticky partition on instead.
+                if topic.sticky == Some(p) {
+                    let full = topic.partitions.get(p as usize).and_then(|q| q.batches.back()).is_some_and(|b| {
+                        b.is_open() && b.byte_len() + crate::batch::encoded_record_len(rec, 0, b.record_count() as i32) > self.config.batch_size
+                    });
+                    if full {
+                        self.partitioner.on_batch_closed(p, TopicView { partitions: count, sticky: &mut topic.sticky });
+                        p = self.partitioner.partition(rec.key, TopicView { partitions: count, sticky: &mut topic.sticky });
+                    }
+                }
+                p
+            }
+        };
+        self.accumulator.ensure_partitions(t, count as usize);
+        self.accumulator.append(t, partition as i32, rec, ts, id, now, self.config.batch_size);
+        Ok(())
+    }
+
+    /// Makes every batch ready now, ignoring `linger.ms`, until all records
+    /// accepted so far are in flight.
+    pub fn flush(&mut self) {
+        self.flushing = true;
+        self.dirty = true;
+    }
+
+    /// The connection `conn` is open.
+    pub fn handle_connected(&mut self, conn: ConnId, now: u64) {
+        self.dirty = true;
+        let Some(c) = self.conns.iter_mut().find(|c| c.id == conn) else { return };
+        if !matches!(c.state, ConnState::Connecting { .. }) {
+            return;
+        }
+        c.state = ConnState::Negotiating;
+        self.send_api_versions(conn, ApiKey::ApiVersions.supported().1, now);
+    }
+
+    /// The connection `conn` is closed or could not be opened.
+    pub fn handle_closed(&mut self, conn: ConnId, reason: &str, now: u64) {
+        self.dirty = true;
+        self.close_conn(conn, reason, false, now);
+    }
+
+    /// Bytes arrived on `conn`.
+    pub fn handle_received(&mut self, conn: ConnId, bytes: &[u8], now: u64) {
+        self.dirty = true;
+        let Some(c) = self.conns.iter_mut().find(|c| c.id == conn) else { return };
+        c.receive(bytes);
+        let buf = c.take_input();
+        let mut at = 0;
+        loop {
+            match next_frame(&buf, at) {
+                Ok(Some(range)) => {
+                    at = range.end;
+                    if let Err(e) = self.handle_frame(conn, &buf[range], now) {
+                        self.close_conn(conn, &e, true, now);
+                        return;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    self.close_conn(conn, &e.to_string(), true, now);
+                    return;
+                }
+            }
+        }
+        if let Some(c) = self.conns.iter_mut().find(|c| c.id == conn) {
+            c.restore_input(buf, at);
+        }
+    }
+
+    /// The deadline from `poll_timeout` has passed.
+    pub fn handle_timeout(&mut self, _now: u64) {
+        self.dirty = true;
+    }
+
+    /// The next thing for the host to do, if any. Worth calling again
+    /// after every `send`, `flush` and `handle_*` call.
+    pub fn poll(&mut self, now: u64) -> Option<Output> {
+        if self.outputs.is_empty() && self.dirty {
+            self.dirty = false;
+            self.drive(now);
+        }
+        self.outputs.pop_front()
+    }
+
+    /// When to call `handle_timeout` if nothing else happens first; `None`
+    /// when only new records or socket events can make progress. Valid
+    /// once `poll` has returned `None`.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        let c = &self.config;
+        let mut at: Option<u64> = None;
+        let mut consider = |t: u64| at = Some(at.map_or(t, |a| a.min(t)));
+        for (t, tq) in self.accumulator.topics.iter().enumerate() {
+            if let Some(oldest) = tq.pending.oldest_ms {
+                consider(oldest.saturating_add(c.delivery_timeout_ms));
+            }
+            for (p, q) in tq.partitions.iter().enumerate() {
+                let Some(front) = q.batches.front() else { continue };
+                consider(front.created_ms.saturating_add(c.delivery_timeout_ms));
+                let can_send = self.metadata.leader(t, p as i32).is_some();
+                if can_send && !self.flushing {
+                    if let Some(ready) = Accumulator::front_ready_at(q, c.linger_ms) {
+                        consider(ready);
+                    }
+                }
+            }
+        }
+        for conn in &self.conns {
+            if let ConnState::Connecting { since_ms } = conn.state {
+                consider(since_ms.saturating_add(c.connection_setup_timeout_ms));
+            }
+            if let Some(f) = conn.in_flight.front() {
+                consider(f.sent_ms.saturating_add(c.request_timeout_ms));
+            }
+        }
+        if let Some(due) = self.metadata.due_at() {
+            consider(due);
+            // If no connection can carry it, the wait is for a reconnect.
+            if self.conns.is_empty() {
+                if let Some(b) = self.node_backoff.values().map(|b| b.until_ms).min() {
+                    consider(b);
+                }
+            }
+        }
+        if let Some(stale) = self.metadata.stale_at(c.metadata_max_age_ms) {
+            consider(stale);
+        }
+        // Reconnects to leaders waiting on a backoff.
+        for node in self.wanted_nodes() {
+            if !self.conns.iter().any(|c| c.node == node) {
+                if let Some(b) = self.node_backoff.get(&node) {
+                    consider(b.until_ms);
+                }
+            }
+        }
+        at
+    }
+
+    // ---- the engine ----
+
+    fn drive(&mut self, now: u64) {
+        self.expire(now);
+        self.maybe_request_metadata(now);
+        self.send_ready_batches(now);
+        self.connect_to_leaders(now);
+        if self.flushing && self.accumulator.queued_batches() == 0 && self.accumulator.topics.iter().all(|t| t.pending.count == 0) {
+            self.flushing = false;
+        }
+    }
+
+    fn new_conn(&mut self, node: i32, host: String, port: u16, now: u64) -> ConnId {
+        let id = self.next_conn_id;
+        self.next_conn_id = self.next_conn_id.wrapping_add(1).max(1);
+        self.outputs.push_back(Output::Connect { conn: id, host: host.clone(), port });
+        self.conns.push(Connection::new(id, node, host, port, now));
+        id
+    }
+
+    fn correlation_id(&mut self) -> i32 {
+        let id = self.next_correlation_id;
+        self.next_correlation_id = self.next_correlation_id.wrapping_add(1);
+        id
+    }
+
+    fn backoff_allows(&self, node: i32, now: u64) -> bool {
+        self.node_backoff.get(&node).is_none_or(|b| now >= b.until_ms)
+    }
+
+    fn send_api_versions(&mut self, conn: ConnId, version: i16, now: u64) {
+        let cid = self.correlation_id();
+        let mut data = Vec::with_capacity(64);
+        request::api_versions(&mut data, version, cid, &self.config.client_id);
+        if let Some(c) = self.conns.iter_mut().find(|c| c.id == conn) {
+            c.in_flight.push_back(InFlight {
+                correlation_id: cid,
+                api: ApiKey::ApiVersions,
+                version,
+                sent_ms: now,
+                kind: InFlightKind::ApiVersions,
+            });
+            self.outputs.push_back(Output::Transmit { conn, data });
+        }
+    }
+
+    /// Forgets a connection: its in-flight batches go back for a retry (or
+    /// fail), its broker is backed off before the next attempt.
+    fn close_conn(&mut self, conn: ConnId, reason: &str, tell_host: bool, now: u64) {
+        let Some(i) = self.conns.iter().position(|c| c.id == conn) else { return };
+        let c = self.conns.swap_remove(i);
+        if tell_host {
+            self.outputs.push_back(Output::Close { conn });
+        }
+        let what = if c.node >= 0 { format!("broker {}", c.node) } else { "bootstrap server".to_string() };
+        self.outputs.push_back(Output::Warning(format!("connection to {what} at {}:{} closed: {reason}", c.host, c.port)));
+        let b = self.node_backoff.entry(c.node).or_default();
+        b.failures += 1;
+        b.until_ms = now.saturating_add(backoff_ms(self.config.reconnect_backoff_ms, self.config.reconnect_backoff_max_ms, b.failures));
+        if c.node < 0 {
+            self.bootstrap_cursor += 1;
+        }
+        for inf in c.in_flight {
+            match inf.kind {
+                InFlightKind::ApiVersions => {}
+                InFlightKind::Metadata => self.metadata.on_request_failed(now, self.config.retry_backoff_ms),
+                InFlightKind::Produce(batches) => {
+                    for b in batches {
+                        let err = ProduceError::broker(ErrorKind::Broker, NETWORK_EXCEPTION, Some(reason));
+                        self.retry_or_fail(b, err, now);
+                    }
+                }
+            }
+        }
+        self.metadata.request_update();
+    }
+
+    fn expire(&mut self, now: u64) {
+        let dt = self.config.delivery_timeout_ms;
+        if let Some(cutoff) = now.checked_sub(dt) {
+            let mut expired = Vec::new();
+            self.accumulator.expire(cutoff, |b| expired.push(b));
+            for b in expired {
+                let msg = format!(
+                    "delivery.timeout.ms ({dt} ms) passed after {} attempt(s) before the batch was acknowledged",
+                    b.attempts
+                );
+                self.fail_batch(b, ProduceError::new(ErrorKind::TimedOut, msg));
+            }
+            for t in 0..self.accumulator.topics.len() {
+                if self.accumulator.topics[t].pending.oldest_ms.is_some_and(|o| o <= cutoff) {
+                    self.expire_pending(t, cutoff, dt);
+                }
+            }
+        }
+        let setup = self.config.connection_setup_timeout_ms;
+        let req = self.config.request_timeout_ms;
+        let mut closing = Vec::new();
+        for c in &self.conns {
+            if let ConnState::Connecting { since_ms } = c.state {
+                if now >= since_ms.saturating_add(setup) {
+                    closing.push((c.id, format!("not connected within socket.connection.setup.timeout.ms ({setup} ms)")));
+                }
+            }
+            if let Some(f) = c.in_flight.front() {
+                if now >= f.sent_ms.saturating_add(req) {
+                    closing.push((c.id, format!("no response within request.timeout.ms ({req} ms)")));
+                }
+            }
+        }
+        for (id, why) in closing {
+            self.close_conn(id, &why, true, now);
+        }
+    }
+
+    /// Fails the waiting records of topic `t` accepted at or before `cutoff`.
+    fn expire_pending(&mut self, t: TopicIdx, cutoff: u64, dt: u64) {
+        let mut pending = core::mem::take(&mut self.accumulator.topics[t].pending);
+        let mut keep = Pending::default();
+        let mut expired = Vec::new();
+        pending.drain(|r, headers| {
+            if r.accepted_ms <= cutoff {
+                expired.push(r.id);
+            } else {
+                let rec = Record { key: r.key, value: r.value, headers, partition: r.partition, timestamp: None };
+                keep.push(r.id, r.accepted_ms, r.timestamp, &rec);
+            }
+        });
+        self.accumulator.topics[t].pending = keep;
+        let name = &self.metadata.topic(t).name;
+        let why = match self.metadata.topic(t).state {
+            TopicState::Unknown => format!("topic {name} not present in metadata after delivery.timeout.ms ({dt} ms)"),
+            _ => format!("delivery.timeout.ms ({dt} ms) passed waiting for metadata of topic {name}"),
+        };
+        self.report_ids(t, -1, expired, ProduceError::new(ErrorKind::TimedOut, why));
+    }
+
+    /// One report for records that never made it into a batch.
+    fn report_ids(&mut self, t: TopicIdx, partition: i32, ids: Vec<RecordId>, error: ProduceError) {
+        if ids.is_empty() {
+            return;
+        }
+        self.unreported -= ids.len() as u64;
+        self.outputs.push_back(Output::Report(DeliveryReport {
+            topic: self.metadata.topic(t).name.clone(),
+            partition,
+            base_offset: -1,
+            log_append_time_ms: -1,
+            records: ids,
+            error: Some(error),
+        }));
+    }
+
+    fn complete_batch(&mut self, b: ProducerBatch, base_offset: i64, log_append_time_ms: i64) {
+        self.unreported -= b.record_ids.len() as u64;
+        self.outputs.push_back(Output::Report(DeliveryReport {
+            topic: self.metadata.topic(b.topic).name.clone(),
+            partition: b.partition,
+            base_offset,
+            log_append_time_ms,
+            records: b.record_ids,
+            error: None,
+        }));
+    }
+
+    fn fail_batch(&mut self, b: ProducerBatch, error: ProduceError) {
+        self.unreported -= b.record_ids.len() as u64;
+        self.outputs.push_back(Output::Report(DeliveryReport {
+            topic: self.metadata.topic(b.topic).name.clone(),
+            partition: b.partition,
+            base_offset: -1,
+            log_append_time_ms: -1,
+            records: b.record_ids,
+            error: Some(error),
+        }));
+    }
+
+    /// A batch failed with a retriable error: retry it after a backoff if
+    /// `retries` and `delivery.timeout.ms` allow, else report the failure.
+    fn retry_or_fail(&mut self, mut b: ProducerBatch, err: ProduceError, now: u64) {
+        let deadline = b.created_ms.saturating_add(self.config.delivery_timeout_ms);
+        if b.attempts <= self.config.retries && now < deadline {
+            b.retry_at_ms = now.saturating_add(backoff_ms(self.config.retry_backoff_ms, self.config.retry_backoff_max_ms, b.attempts));
+            self.accumulator.reenqueue(b);
+        } else if now >= deadline {
+            let msg = format!("delivery.timeout.ms passed after {} attempt(s); last error: {}", b.attempts, err.message);
+            self.fail_batch(b, ProduceError { kind: ErrorKind::TimedOut, code: err.code, message: msg });
+        } else {
+            self.fail_batch(b, err);
+        }
+    }
+
+    // ---- metadata ----
+
+    fn maybe_request_metadata(&mut self, now: u64) {
+        let due = self.metadata.due_at().is_some_and(|t| now >= t)
+            || self.metadata.stale_at(self.config.metadata_max_age_ms).is_some_and(|t| now >= t);
+        if !due {
+            return;
+        }
+        // The least busy ready connection carries it.
+        let ready = self.conns.iter().filter(|c| c.is_ready()).min_by_key(|c| c.in_flight.len()).map(|c| (c.id, c.metadata_version));
+        let Some((conn, version)) = ready else {
+            if self.conns.is_empty() {
+                self.open_any_broker(now);
+            }
+            return;
+        };
+        let cid = self.correlation_id();
+        let mut data = Vec::with_capacity(128);
+        let names = self.metadata.topics().iter().filter(|t| !matches!(t.state, TopicState::Failed(_))).map(|t| t.name.as_str());
+        let names: Vec<&str> = names.collect();
+        request::metadata(&mut data, version, cid, &self.config.client_id, names.into_iter(), self.config.allow_auto_create_topics);
+        self.metadata.on_request_sent();
+        if let Some(c) = self.conns.iter_mut().find(|c| c.id == conn) {
+            c.in_flight.push_back(InFlight { correlation_id: cid, api: ApiKey::Metadata, version, sent_ms: now, kind: InFlightKind::Metadata });
+        }
+        self.outputs.push_back(Output::Transmit { conn, data });
+    }
+
+    /// Opens a connection to some broker for metadata: a known one first,
+    /// else the next bootstrap server; none while all are backing off.
+    fn open_any_broker(&mut self, now: u64) {
+        let known: Vec<i32> = self.metadata.broker_ids().collect();
+        for node in known {
+            if self.backoff_allows(node, now) {
+                if let Some((host, port)) = self.metadata.broker(node).cloned() {
+                    self.new_conn(node, host, port, now);
+                    return;
+                }
+            }
+        }
+        let n = self.config.bootstrap_servers.len();
+        for k in 0..n {
+            let i = (self.bootstrap_cursor + k) % n;
+            let node = -(i as i32) - 1;
+            if self.backoff_allows(node, now) {
+                let (host, port) = self.config.bootstrap_servers[i].clone();
+                self.bootstrap_cursor = i;
+                self.new_conn(node, host, port, now);
+                return;
+            }
+        }
+    }
+
+    fn on_metadata(&mut self, resp: &MetadataResponse<'_>, now: u64) {
+        let update = self.metadata.apply(resp, now, self.config.retry_backoff_ms);
+        if resp.error_code != 0 {
+            self.outputs.push_back(Output::Warning(format!(
+                "metadata request failed: {}",
+                crate::error_codes::error_name(resp.error_code)
+            )));
+        }
+        for (t, code) in update.failed {
+            let mut pending = core::mem::take(&mut self.accumulator.topics[t].pending);
+            let mut ids = Vec::new();
+            pending.drain(|r, _| ids.push(r.id));
+            let name = self.metadata.topic(t).name.clone();
+            self.report_ids(t, -1, ids, ProduceError::broker(ErrorKind::TopicFailed, code, Some(&name)));
+            let mut batches = Vec::new();
+            self.accumulator.remove_topic_batches(t, |b| batches.push(b));
+            for b in batches {
+                self.fail_batch(b, ProduceError::broker(ErrorKind::TopicFailed, code, Some(&name)));
+            }
+        }
+        for t in update.newly_known {
+            self.replay_pending(t, now);
+        }
+    }
+
+    /// Moves records that waited for metadata into batches, in send order.
+    fn replay_pending(&mut self, t: TopicIdx, now: u64) {
+        let mut pending = core::mem::take(&mut self.accumulator.topics[t].pending);
+        let mut rejected: Vec<(RecordId, ProduceError)> = Vec::new();
+        pending.drain(|r, headers| {
+            let rec = Record { key: r.key, value: r.value, headers, partition: r.partition, timestamp: Some(r.timestamp) };
+            // Linger and delivery timeout count from acceptance.
+            if let Err(e) = self.append_known(t, &rec, r.timestamp, r.id, r.accepted_ms.min(now)) {
+                rejected.push((r.id, e));
+            }
+        });
+        if self.accumulator.topics[t].pending.count == 0 {
+            self.accumulator.topics[t].pending = pending; // keeps its allocation
+        }
+        for (id, e) in rejected {
+            self.report_ids(t, -1, alloc::vec![id], e);
+        }
+    }
+
+    // ---- produce ----
+
+    /// Node ids that lead a partition with batches waiting.
+    fn wanted_nodes(&self) -> BTreeSet<i32> {
+        let mut nodes = BTreeSet::new();
+        for (t, tq) in self.accumulator.topics.iter().enumerate() {
+            for (p, q) in tq.partitions.iter().enumerate() {
+                if !q.batches.is_empty() {
+                    if let Some(l) = self.metadata.leader(t, p as i32) {
+                        nodes.insert(l);
+                    }
+                }
+            }
+        }
+        nodes
+    }
+
+    fn connect_to_leaders(&mut self, now: u64) {
+        let mut leaderless = false;
+        for tq in self.accumulator.topics.iter().enumerate() {
+            let (t, tq) = tq;
+            if tq.partitions.iter().enumerate().any(|(p, q)| !q.batches.is_empty() && self.metadata.leader(t, p as i32).is_none()) {
+                leaderless = true;
+            }
+        }
+        if leaderless {
+            self.metadata.request_update();
+        }
+        for node in self.wanted_nodes() {
+            if self.conns.iter().any(|c| c.node == node) || !self.backoff_allows(node, now) {
+                continue;
+            }
+            match self.metadata.broker(node).cloned() {
+                Some((host, port)) => {
+                    self.new_conn(node, host, port, now);
+                }
+                None => self.metadata.request_update(),
+            }
+        }
+    }
+
+    fn send_ready_batches(&mut self, now: u64) {
+        let ids: Vec<ConnId> = self.conns.iter().filter(|c| c.is_ready() && c.node >= 0).map(|c| c.id).collect();
+        for conn in ids {
+            loop {
+                let Some(c) = self.conns.iter().find(|c| c.id == conn) else { break };
+                let in_flight_limited = self.config.acks != Acks::None && c.in_flight.len() >= self.config.max_in_flight as usize;
+                if in_flight_limited {
+                    break;
+                }
+                let (node, version) = (c.node, c.produce_version);
+                let batches = self.drain_for(node, now);
+                if batches.is_empty() {
+                    break;
+                }
+                self.send_produce(conn, version, batches, now);
+            }
+        }
+    }
+
+    /// Takes at most one ready batch per partition led by `node`, within
+    /// `max.request.size`, starting where the last drain stopped so no
+    /// partition starves.
+    fn drain_for(&mut self, node: i32, now: u64) -> Vec<ProducerBatch> {
+        let c = &self.config;
+        let mut out = Vec::new();
+        let mut size = 4 + 10 + c.client_id.len() + 12;
+        let n_topics = self.accumulator.topics.len();
+        if n_topics == 0 {
+            return out;
+        }
+        let start = self.drain_cursor % n_topics;
+        'topics: for k in 0..n_topics {
+            let t = (start + k) % n_topics;
+            let mut topic_counted = false;
+            let parts = self.accumulator.topics[t].partitions.len();
+            for p in 0..parts {
+                if self.metadata.leader(t, p as i32) != Some(node) {
+                    continue;
+                }
+                let q = &self.accumulator.topics[t].partitions[p];
+                if !Accumulator::front_ready(q, now, c.linger_ms, c.batch_size, self.flushing) {
+                    continue;
+                }
+                let Some(front) = q.batches.front() else { continue };
+                let mut add = front.byte_len() + request::partition_overhead();
+                if !topic_counted {
+                    add += 6 + self.metadata.topic(t).name.len();
+                }
+                if !out.is_empty() && size + add > c.max_request_size {
+                    self.drain_cursor = t;
+                    break 'topics;
+                }
+                let was_open = front.is_open();
+                let Some(mut b) = self.accumulator.take_front(t, p) else { continue };
+                if was_open {
+                    let count = self.metadata.topic(t).partition_count();
+                    let sticky = &mut self.accumulator.topics[t].sticky;
+                    self.partitioner.on_batch_closed(p as u32, TopicView { partitions: count, sticky });
+                }
+                b.attempts += 1;
+                size += add;
+                topic_counted = true;
+                out.push(b);
+            }
+        }
+        if !out.is_empty() {
+            self.drain_cursor = self.drain_cursor.wrapping_add(1);
+        }
+        // Grouped by topic for the request.
+        out.sort_by_key(|b| (b.topic, b.partition));
+        out
+    }
+
+    fn send_produce(&mut self, conn: ConnId, version: i16, batches: Vec<ProducerBatch>, now: u64) {
+        let cid = self.correlation_id();
+        let total: usize = batches.iter().map(|b| b.byte_len() + 16).sum();
+        let mut data = Vec::with_capacity(total + 64);
+        {
+            let mut topics: Vec<(&str, Vec<PartitionData<'_>>)> = Vec::new();
+            for b in &batches {
+                let name = self.metadata.topic(b.topic).name.as_str();
+                let pd = PartitionData { partition: b.partition, records: b.bytes() };
+                match topics.last_mut() {
+                    Some((n, parts)) if *n == name => parts.push(pd),
+                    _ => topics.push((name, alloc::vec![pd])),
+                }
+            }
+            let refs: Vec<(&str, &[PartitionData<'_>])> = topics.iter().map(|(n, p)| (*n, p.as_slice())).collect();
+            let c = &self.config;
+            request::produce(&mut data, version, cid, &c.client_id, c.acks.wire(), c.request_timeout_ms.min(i32::MAX as u64) as i32, &refs);
+        }
+        self.outputs.push_back(Output::Transmit { conn, data });
+        if self.config.acks == Acks::None {
+            // No response will come: handing the request over is delivery.
+            for b in batches {
+                self.complete_batch(b, -1, -1);
+            }
+            return;
+        }
+        if let Some(c) = self.conns.iter_mut().find(|c| c.id == conn) {
+            c.in_flight.push_back(InFlight { correlation_id: cid, api: ApiKey::Produce, version, sent_ms: now, kind: InFlightKind::Produce(batches) });
+        }
+    }
+
+    fn on_produce(&mut self, batches: Vec<ProducerBatch>, resp: &ProduceResponse<'_>, now: u64) {
+        if !resp.node_endpoints.is_empty() {
+            self.metadata.add_brokers(&resp.node_endpoints);
+        }
+        for b in batches {
+            let name = self.metadata.topic(b.topic).name.as_str();
+            let part = resp
+                .topics
+                .iter()
+                .filter(|(n, _)| *n == name)
+                .flat_map(|(_, ps)| ps.iter())
+                .find(|p| p.partition == b.partition);
+            let Some(p) = part else {
+                let err = ProduceError::new(ErrorKind::Broker, format!("the broker's response omitted partition {}-{}", name, b.partition));
+                self.fail_batch(b, err);
+                continue;
+            };
+            if p.error_code == 0 {
+                self.complete_batch(b, p.base_offset, p.log_append_time_ms);
+                continue;
+            }
+            let err = ProduceError::broker(ErrorKind::Broker, p.error_code, p.error_message);
+            if invalidates_metadata(p.error_code) {
+                let moved = p.current_leader.is_some_and(|l| self.metadata.update_leader(b.topic, b.partition, l.leader_id, l.leader_epoch));
+                if !moved {
+                    self.metadata.request_update();
+                }
+            }
+            if is_retriable(p.error_code) {
+                self.retry_or_fail(b, err, now);
+            } else {
+                self.fail_batch(b, err);
+            }
+        }
+    }
+
+    // ---- responses ----
+
+    /// Handles one response frame; an error drops the connection.
+    fn handle_frame(&mut self, conn: ConnId, frame: &[u8], now: u64) -> Result<(), String> {
+        let Some(c) = self.conns.iter_mut().find(|c| c.id == conn) else { return Ok(()) };
+        let Some(inf) = c.in_flight.pop_front() else {
+            return Err("the broker sent a response to no request".into());
+        };
+        let decoded = decode(&inf, frame);
+        let resp = match decoded {
+            Ok(r) => r,
+            Err(e) => {
+                c.in_flight.push_front(inf);
+                return Err(e);
+            }
+        };
+        match (inf.kind, resp) {
+            (InFlightKind::ApiVersions, Decoded::ApiVersions(r)) => self.on_api_versions(conn, inf.version, r, now),
+            (InFlightKind::Metadata, Decoded::Metadata(r)) => {
+                self.on_metadata(&r, now);
+                Ok(())
+            }
+            (InFlightKind::Produce(batches), Decoded::Produce(r)) => {
+                self.on_produce(batches, &r, now);
+                Ok(())
+            }
+            (kind, _) => {
+                // Unreachable by construction (decode follows inf.api), kept
+                // as an error rather than a panic.
+                if let Some(c) = self.conns.iter_mut().find(|c| c.id == conn) {
+                    c.in_flight.push_front(InFlight { kind, ..inf });
+                }
+                Err("response of the wrong kind".into())
+            }
+        }
+    }
+
+    fn on_api_versions(&mut self, conn: ConnId, sent: i16, r: ApiVersionsResponse, now: u64) -> Result<(), String> {
+        if r.error_code == response::UNSUPPORTED_VERSION {
+            let theirs = r.api_keys.iter().find(|k| k.api_key == ApiKey::ApiVersions as i16).map_or(0, |k| k.max);
+            let v = theirs.min(sent - 1).max(0);
+            if v >= sent {
+                return Err("the broker supports no ApiVersions version this client speaks".into());
+            }
+            self.send_api_versions(conn, v, now);
+            return Ok(());
+        }
+        if r.error_code != 0 {
+            return Err(format!("ApiVersions failed: {}", crate::error_codes::error_name(r.error_code)));
+        }
+        let (produce, metadata) = (r.negotiate(ApiKey::Produce), r.negotiate(ApiKey::Metadata));
+        let (Some(produce), Some(metadata)) = (produce, metadata) else {
+            let range = |k: ApiKey| r.api_keys.iter().find(|a| a.api_key == k as i16).map_or("none".to_string(), |a| format!("v{}-v{}", a.min, a.max));
+            let (pm, px) = ApiKey::Produce.supported();
+            let (mm, mx) = ApiKey::Metadata.supported();
+            return Err(format!(
+                "no common protocol version: the broker offers Produce {} and Metadata {}; this client speaks Produce v{pm}-v{px} and Metadata v{mm}-v{mx}",
+                range(ApiKey::Produce),
+                range(ApiKey::Metadata)
+            ));
+        };
+        let Some(c) = self.conns.iter_mut().find(|c| c.id == conn) else { return Ok(()) };
+        c.produce_version = produce;
+        c.metadata_version = metadata;
+        c.state = ConnState::Ready;
+        let node = c.node;
+        self.node_backoff.remove(&node);
+        Ok(())
+    }
+}
+
+enum Decoded<'a> {
+    ApiVersions(ApiVersionsResponse),
+    Metadata(MetadataResponse<'a>),
+    Produce(ProduceResponse<'a>),
+}
+
+fn decode<'a>(inf: &InFlight, frame: &'a [u8]) -> Result<Decoded<'a>, String> {
+    let malformed = |e: crate::wire::DecodeError| format!("{e} (ApiKey {} v{})", inf.api as i16, inf.version);
+    let (cid, mut r) = response::header(frame, inf.api, inf.version).map_err(malformed)?;
+    if cid != inf.correlation_id {
+        return Err(format!("response correlation id {cid} does not match request {}", inf.correlation_id));
+    }
+    Ok(match inf.api {
+        ApiKey::ApiVersions => Decoded::ApiVersions(response::api_versions(&mut r, inf.version).map_err(malformed)?),
+        ApiKey::Metadata => Decoded::Metadata(response::metadata(&mut r, inf.version).map_err(malformed)?),
+        ApiKey::Produce => Decoded::Produce(response::produce(&mut r, inf.version).map_err(malformed)?),
+    })
+}

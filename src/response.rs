@@ -1,0 +1,346 @@
+//! Response decoders for the versions the producer negotiates. They read a
+//! frame the connection has already split off (size prefix removed) and
+//! return [`DecodeError`] on any truncated or malformed input; they never
+//! panic, whatever the bytes (they are fuzzed).
+
+use alloc::vec::Vec;
+
+use crate::request::ApiKey;
+use crate::wire::{DecodeError, Reader, Result};
+
+/// Splits the response header off a frame. ApiVersions responses always
+/// use header v0, whatever their version; others use v1 when flexible.
+pub fn header<'a>(frame: &'a [u8], api: ApiKey, version: i16) -> Result<(i32, Reader<'a>)> {
+    let mut r = Reader::new(frame);
+    let correlation_id = r.i32("correlation id")?;
+    if api != ApiKey::ApiVersions && api.is_flexible(version) {
+        r.skip_tagged_fields()?;
+    }
+    Ok((correlation_id, r))
+}
+
+/// A broker's version range for one API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiRange {
+    pub api_key: i16,
+    pub min: i16,
+    pub max: i16,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiVersionsResponse {
+    pub error_code: i16,
+    pub api_keys: Vec<ApiRange>,
+}
+
+impl ApiVersionsResponse {
+    /// The highest version of `api` both sides support.
+    pub fn negotiate(&self, api: ApiKey) -> Option<i16> {
+        let (ours_min, ours_max) = api.supported();
+        let theirs = self.api_keys.iter().find(|k| k.api_key == api as i16)?;
+        let v = ours_max.min(theirs.max);
+        (v >= ours_min.max(theirs.min)).then_some(v)
+    }
+}
+
+/// UNSUPPORTED_VERSION: the broker answers an ApiVersions version it does
+/// not know in the v0 layout, listing what it does support.
+pub const UNSUPPORTED_VERSION: i16 = 35;
+
+pub fn api_versions(r: &mut Reader<'_>, version: i16) -> Result<ApiVersionsResponse> {
+    let error_code = r.i16("error code")?;
+    // A broker that rejects our version replies in v0, whatever we sent.
+    let flexible = ApiKey::ApiVersions.is_flexible(version) && error_code != UNSUPPORTED_VERSION;
+    let n = r.array_len(flexible, 6, "api keys")?;
+    let mut api_keys = Vec::with_capacity(n);
+    for _ in 0..n {
+        let api_key = r.i16("api key")?;
+        let min = r.i16("min version")?;
+        let max = r.i16("max version")?;
+        if flexible {
+            r.skip_tagged_fields()?;
+        }
+        api_keys.push(ApiRange { api_key, min, max });
+    }
+    if error_code == UNSUPPORTED_VERSION {
+        return Ok(ApiVersionsResponse { error_code, api_keys });
+    }
+    if version >= 1 {
+        r.i32("throttle time")?;
+    }
+    if flexible {
+        r.skip_tagged_fields()?;
+    }
+    Ok(ApiVersionsResponse { error_code, api_keys })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokerMeta<'a> {
+    pub node_id: i32,
+    pub host: &'a str,
+    pub port: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionMeta {
+    pub error_code: i16,
+    pub partition: i32,
+    pub leader_id: i32,
+    pub leader_epoch: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicMeta<'a> {
+    pub error_code: i16,
+    pub name: &'a str,
+    pub partitions: Vec<PartitionMeta>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetadataResponse<'a> {
+    pub brokers: Vec<BrokerMeta<'a>>,
+    pub topics: Vec<TopicMeta<'a>>,
+    /// v13+: a top-level error (0 otherwise).
+    pub error_code: i16,
+}
+
+pub fn metadata<'a>(r: &mut Reader<'a>, version: i16) -> Result<MetadataResponse<'a>> {
+    let flex = ApiKey::Metadata.is_flexible(version);
+    if version >= 3 {
+        r.i32("throttle time")?;
+    }
+    let n = r.array_len(flex, 10, "brokers")?;
+    let mut brokers = Vec::with_capacity(n);
+    for _ in 0..n {
+        let node_id = r.i32("node id")?;
+        let host = r.str(flex, "broker host")?;
+        let port = r.i32("broker port")?;
+        if version >= 1 {
+            r.nullable_str(flex, "rack")?;
+        }
+        if flex {
+            r.skip_tagged_fields()?;
+        }
+        brokers.push(BrokerMeta { node_id, host, port });
+    }
+    if version >= 2 {
+        r.nullable_str(flex, "cluster id")?;
+    }
+    if version >= 1 {
+        r.i32("controller id")?;
+    }
+    let n = r.array_len(flex, 8, "topics")?;
+    let mut topics = Vec::with_capacity(n);
+    for _ in 0..n {
+        let error_code = r.i16("topic error code")?;
+        let name = r.nullable_str(flex, "topic name")?.unwrap_or("");
+        if version >= 10 {
+            r.uuid("topic id")?;
+        }
+        if version >= 1 {
+            r.bool("is internal")?;
+        }
+        let pn = r.array_len(flex, 14, "partitions")?;
+        let mut partitions = Vec::with_capacity(pn);
+        for _ in 0..pn {
+            let error_code = r.i16("partition error code")?;
+            let partition = r.i32("partition index")?;
+            let leader_id = r.i32("leader id")?;
+            let leader_epoch = if version >= 7 { r.i32("leader epoch")? } else { -1 };
+            r.skip_i32_array(flex, "replica nodes")?;
+            r.skip_i32_array(flex, "isr nodes")?;
+            if version >= 5 {
+                r.skip_i32_array(flex, "offline replicas")?;
+            }
+            if flex {
+                r.skip_tagged_fields()?;
+            }
+            partitions.push(PartitionMeta { error_code, partition, leader_id, leader_epoch });
+        }
+        if version >= 8 {
+            r.i32("topic authorized operations")?;
+        }
+        if flex {
+            r.skip_tagged_fields()?;
+        }
+        topics.push(TopicMeta { error_code, name, partitions });
+    }
+    if (8..=10).contains(&version) {
+        r.i32("cluster authorized operations")?;
+    }
+    let error_code = if version >= 13 { r.i16("error code")? } else { 0 };
+    if flex {
+        r.skip_tagged_fields()?;
+    }
+    Ok(MetadataResponse { brokers, topics, error_code })
+}
+
+/// KIP-951: the leader a broker points to when it is not the leader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CurrentLeader {
+    pub leader_id: i32,
+    pub leader_epoch: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionProduceResponse<'a> {
+    pub partition: i32,
+    pub error_code: i16,
+    pub base_offset: i64,
+    pub log_append_time_ms: i64,
+    pub error_message: Option<&'a str>,
+    pub current_leader: Option<CurrentLeader>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProduceResponse<'a> {
+    /// (topic, partition responses)
+    pub topics: Vec<(&'a str, Vec<PartitionProduceResponse<'a>>)>,
+    pub throttle_time_ms: i32,
+    /// KIP-951 NodeEndpoints (v10+): where the new leaders listen.
+    pub node_endpoints: Vec<BrokerMeta<'a>>,
+}
+
+pub fn produce<'a>(r: &mut Reader<'a>, version: i16) -> Result<ProduceResponse<'a>> {
+    let flex = ApiKey::Produce.is_flexible(version);
+    let n = r.array_len(flex, 6, "topic responses")?;
+    let mut topics = Vec::with_capacity(n);
+    for _ in 0..n {
+        let name = r.str(flex, "topic name")?;
+        let pn = r.array_len(flex, 14, "partition responses")?;
+        let mut parts = Vec::with_capacity(pn);
+        for _ in 0..pn {
+            let partition = r.i32("partition index")?;
+            let error_code = r.i16("error code")?;
+            let base_offset = r.i64("base offset")?;
+            let log_append_time_ms = if version >= 2 { r.i64("log append time")? } else { -1 };
+            if version >= 5 {
+                r.i64("log start offset")?;
+            }
+            let mut error_message = None;
+            if version >= 8 {
+                let en = r.array_len(flex, 5, "record errors")?;
+                for _ in 0..en {
+                    r.i32("batch index")?;
+                    r.nullable_str(flex, "batch index error message")?;
+                    if flex {
+                        r.skip_tagged_fields()?;
+                    }
+                }
+                error_message = r.nullable_str(flex, "error message")?;
+            }
+            let mut current_leader = None;
+            if flex {
+                r.tagged_fields(|tag, t| {
+                    if tag == 0 && version >= 10 {
+                        let leader_id = t.i32("current leader id")?;
+                        let leader_epoch = t.i32("current leader epoch")?;
+                        t.skip_tagged_fields()?;
+                        current_leader = Some(CurrentLeader { leader_id, leader_epoch });
+                    }
+                    Ok(())
+                })?;
+            }
+            parts.push(PartitionProduceResponse {
+                partition,
+                error_code,
+                base_offset,
+                log_append_time_ms,
+                error_message,
+                current_leader,
+            });
+        }
+        if flex {
+            r.skip_tagged_fields()?;
+        }
+        topics.push((name, parts));
+    }
+    let throttle_time_ms = if version >= 1 { r.i32("throttle time")? } else { 0 };
+    let mut node_endpoints = Vec::new();
+    if flex {
+        r.tagged_fields(|tag, t| {
+            if tag == 0 && version >= 10 {
+                let n = t.array_len(true, 10, "node endpoints")?;
+                for _ in 0..n {
+                    let node_id = t.i32("node id")?;
+                    let host = t.str(true, "node host")?;
+                    let port = t.i32("node port")?;
+                    t.nullable_str(true, "node rack")?;
+                    t.skip_tagged_fields()?;
+                    node_endpoints.push(BrokerMeta { node_id, host, port });
+                }
+            }
+            Ok(())
+        })?;
+    }
+    Ok(ProduceResponse { topics, throttle_time_ms, node_endpoints })
+}
+
+/// Decodes any response this producer may receive, for the fuzzer and the
+/// connection: which API it answers is known from the in-flight request.
+pub fn check_decodes(api: ApiKey, version: i16, frame: &[u8]) -> core::result::Result<(), DecodeError> {
+    let (_, mut r) = header(frame, api, version)?;
+    match api {
+        ApiKey::ApiVersions => api_versions(&mut r, version).map(drop),
+        ApiKey::Metadata => metadata(&mut r, version).map(drop),
+        ApiKey::Produce => produce(&mut r, version).map(drop),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::Writer;
+
+    fn produce_v9_frame() -> Vec<u8> {
+        let mut b = Vec::new();
+        let mut w = Writer::new(&mut b);
+        w.i32(42); // correlation id
+        w.no_tagged_fields(); // header v1
+        w.array_len(1, true);
+        w.string("t", true);
+        w.array_len(1, true);
+        w.i32(0);
+        w.i16(0);
+        w.i64(1234);
+        w.i64(-1);
+        w.i64(0);
+        w.array_len(0, true);
+        w.nullable_string(None, true);
+        w.no_tagged_fields();
+        w.no_tagged_fields();
+        w.i32(0);
+        w.no_tagged_fields();
+        b
+    }
+
+    #[test]
+    fn produce_response_decodes_and_every_truncation_is_an_error() {
+        let frame = produce_v9_frame();
+        let (cid, mut r) = header(&frame, ApiKey::Produce, 9).unwrap();
+        assert_eq!(cid, 42);
+        let resp = produce(&mut r, 9).unwrap();
+        assert_eq!(resp.topics[0].0, "t");
+        assert_eq!(resp.topics[0].1[0].base_offset, 1234);
+        for cut in 0..frame.len() {
+            assert!(check_decodes(ApiKey::Produce, 9, &frame[..cut]).is_err(), "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn negotiation_picks_the_highest_common_version() {
+        let resp = ApiVersionsResponse {
+            error_code: 0,
+            api_keys: alloc::vec![
+                ApiRange { api_key: 0, min: 0, max: 9 },
+                ApiRange { api_key: 3, min: 0, max: 20 },
+                ApiRange { api_key: 18, min: 0, max: 1 },
+            ],
+        };
+        assert_eq!(resp.negotiate(ApiKey::Produce), Some(9));
+        assert_eq!(resp.negotiate(ApiKey::Metadata), Some(12));
+        let old = ApiVersionsResponse { error_code: 0, api_keys: alloc::vec![ApiRange { api_key: 0, min: 0, max: 2 }] };
+        assert_eq!(old.negotiate(ApiKey::Produce), None);
+        assert_eq!(old.negotiate(ApiKey::Metadata), None);
+    }
+}
