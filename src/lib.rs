@@ -14,7 +14,7 @@
 //! [`config`] reads Java / librdkafka property names; [`metadata`] owns the
 //! cluster view; [`connection`] one broker connection's protocol state.
 #![cfg_attr(not(test), no_std)]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 extern crate alloc;
 
@@ -31,6 +31,9 @@ pub mod report;
 pub mod request;
 pub mod response;
 pub mod wire;
+
+#[cfg(target_arch = "wasm32")]
+mod component;
 
 pub use config::{Config, ConfigError};
 pub use producer::{Output, Producer};
