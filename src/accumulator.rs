@@ -60,6 +60,9 @@ impl ProducerBatch {
 
     /// Seals the batch: no more appends; header and CRC written.
     pub fn close(&mut self) {
+        if !self.is_open() {
+            return;
+        }
         if let Body::Open(w) = core::mem::replace(&mut self.body, Body::Empty) {
             self.body = Body::Closed(w.finish(ProducerIdentity::NONE));
         }
@@ -364,6 +367,13 @@ mod tests {
         let ids: Vec<u64> = q.batches.iter().flat_map(|b| b.record_ids.iter().copied()).collect();
         assert_eq!(ids, (0..50).collect::<Vec<_>>());
         assert_eq!(acc.queued_batches(), q.batches.len());
+        // Batches sealed when full keep their bytes when taken for sending.
+        let n = q.batches.len();
+        for _ in 0..n {
+            let b = acc.take_front(0, 0).unwrap();
+            assert_eq!(b.bytes().len(), b.byte_len());
+            assert!(b.bytes().len() > crate::batch::BATCH_HEADER_LEN);
+        }
     }
 
     #[test]
