@@ -798,6 +798,7 @@ impl Producer {
         let Some(inf) = c.in_flight.pop_front() else {
             return Err("the broker sent a response to no request".into());
         };
+        let node = c.node;
         let decoded = decode(&inf, frame);
         let resp = match decoded {
             Ok(r) => r,
@@ -806,6 +807,9 @@ impl Producer {
                 return Err(e);
             }
         };
+        if !matches!(resp, Decoded::ApiVersions(_)) {
+            self.node_backoff.remove(&node);
+        }
         match (inf.kind, resp) {
             (InFlightKind::ApiVersions, Decoded::ApiVersions(r)) => self.on_api_versions(conn, inf.version, r, now),
             (InFlightKind::Metadata, Decoded::Metadata(r)) => {
@@ -855,8 +859,9 @@ impl Producer {
         c.produce_version = produce;
         c.metadata_version = metadata;
         c.state = ConnState::Ready;
-        let node = c.node;
-        self.node_backoff.remove(&node);
+        // The reconnect backoff is reset only once a Metadata or Produce
+        // response decodes: a broker that negotiates and then sends
+        // garbage must not get a reconnect every reconnect.backoff.ms.
         Ok(())
     }
 }

@@ -2,6 +2,8 @@
 //! through it, read back with an independent client (`reader.py`:
 //! kafka-python or confluent-kafka), and check everything a user relies on.
 
+pub mod fake;
+
 use std::collections::{BTreeMap, HashMap};
 use std::process::Command;
 use std::sync::OnceLock;
