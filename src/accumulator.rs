@@ -259,7 +259,10 @@ impl Accumulator {
                 closed_a_batch = true;
             }
         }
-        let mut w = BatchWriter::new(Vec::with_capacity(batch_size));
+        // One allocation of the batch's full size, so records are copied in
+        // once and never moved by a regrowth.
+        let need = crate::batch::single_record_batch_len(rec);
+        let mut w = BatchWriter::new(Vec::with_capacity(batch_size.max(need)));
         w.append(rec, timestamp);
         let mut record_ids = Vec::with_capacity(16);
         record_ids.push(id);

@@ -187,8 +187,11 @@ impl Config {
         if self.bootstrap_servers.is_empty() {
             return err("bootstrap.servers", "is required: at least one host:port".into());
         }
-        if self.batch_size == 0 {
-            return err("batch.size", "must be at least 1".into());
+        const MAX: usize = 256 << 20;
+        for (key, v) in [("batch.size", self.batch_size), ("max.request.size", self.max_request_size), ("message.max.bytes", self.message_max_bytes)] {
+            if v == 0 || v > MAX {
+                return err(key, format!("{v} is not between 1 and {MAX} bytes"));
+            }
         }
         if self.max_in_flight == 0 {
             return err("max.in.flight.requests.per.connection", "must be at least 1".into());
