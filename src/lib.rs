@@ -13,10 +13,14 @@
 //! by [`producer::Producer`], the only part that knows about time.
 //! [`config`] reads Java / librdkafka property names; [`metadata`] owns the
 //! cluster view; [`connection`] one broker connection's protocol state.
-#![cfg_attr(not(test), no_std)]
+#![no_std]
 #![deny(unsafe_code)]
 
 extern crate alloc;
+// Native builds (tests, simulations, native hosts) link std for its
+// allocator and panic runtime; the code itself uses only core and alloc.
+#[cfg(not(target_arch = "wasm32"))]
+extern crate std;
 
 pub mod accumulator;
 pub mod batch;

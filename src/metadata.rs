@@ -129,7 +129,8 @@ impl Metadata {
         if self.in_flight || self.topics.is_empty() {
             return None;
         }
-        Some(self.last_refresh_ms.map_or(0, |t| t.saturating_add(max_age_ms)))
+        // The first fetch is driven by `update_requested`.
+        self.last_refresh_ms.map(|t| t.saturating_add(max_age_ms))
     }
 
     pub fn on_request_sent(&mut self) {

@@ -79,6 +79,8 @@ pub struct Producer {
     flushing: bool,
     /// The state changed since the last `drive`.
     dirty: bool,
+    /// The time of the last `drive`: everything due by then was acted on.
+    driven_at: u64,
 }
 
 impl Producer {
@@ -103,6 +105,7 @@ impl Producer {
             unreported: 0,
             flushing: false,
             dirty: true,
+            driven_at: 0,
         }
     }
 
@@ -273,7 +276,14 @@ impl Producer {
     pub fn poll_timeout(&self) -> Option<u64> {
         let c = &self.config;
         let mut at: Option<u64> = None;
-        let mut consider = |t: u64| at = Some(at.map_or(t, |a| a.min(t)));
+        // Whatever was due by the last drive was acted on then, or waits
+        // for I/O (a connection, a response): it is no timer.
+        let after = self.driven_at;
+        let mut consider = |t: u64| {
+            if t > after {
+                at = Some(at.map_or(t, |a| a.min(t)));
+            }
+        };
         for (t, tq) in self.accumulator.topics.iter().enumerate() {
             if let Some(oldest) = tq.pending.oldest_ms {
                 consider(oldest.saturating_add(c.delivery_timeout_ms));
@@ -297,17 +307,17 @@ impl Producer {
                 consider(f.sent_ms.saturating_add(c.request_timeout_ms));
             }
         }
-        if let Some(due) = self.metadata.due_at() {
-            consider(due);
-            // If no connection can carry it, the wait is for a reconnect.
+        let wanted = match (self.metadata.due_at(), self.metadata.stale_at(c.metadata_max_age_ms)) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if let Some(want) = wanted {
             if self.conns.is_empty() {
-                if let Some(b) = self.node_backoff.values().map(|b| b.until_ms).min() {
-                    consider(b);
-                }
+                // No connection can carry it: the wait is for a reconnect.
+                consider(want.max(self.next_connect_at()));
+            } else {
+                consider(want);
             }
-        }
-        if let Some(stale) = self.metadata.stale_at(c.metadata_max_age_ms) {
-            consider(stale);
         }
         // Reconnects to leaders waiting on a backoff.
         for node in self.wanted_nodes() {
@@ -323,6 +333,7 @@ impl Producer {
     // ---- the engine ----
 
     fn drive(&mut self, now: u64) {
+        self.driven_at = now;
         self.expire(now);
         self.maybe_request_metadata(now);
         self.send_ready_batches(now);
@@ -344,6 +355,15 @@ impl Producer {
         let id = self.next_correlation_id;
         self.next_correlation_id = self.next_correlation_id.wrapping_add(1);
         id
+    }
+
+    /// The earliest time some broker (known, or bootstrap) may be dialled.
+    fn next_connect_at(&self) -> u64 {
+        let n = self.config.bootstrap_servers.len() as i32;
+        let until = |node: i32| self.node_backoff.get(&node).map_or(0, |b| b.until_ms);
+        let known = self.metadata.broker_ids().map(until);
+        let bootstrap = (1..=n).map(|i| until(-i));
+        known.chain(bootstrap).min().unwrap_or(0)
     }
 
     fn backoff_allows(&self, node: i32, now: u64) -> bool {
