@@ -27,6 +27,37 @@ fn every_record_is_delivered_once_in_send_order() {
 }
 
 #[test]
+fn every_negotiable_version_round_trips() {
+    // Classic encodings (Produce v3-v8, Metadata v4-v8) and flexible ones,
+    // each chosen by negotiation as the highest both sides support.
+    for (produce, metadata) in [(3, 4), (5, 6), (7, 8), (8, 9), (9, 10), (10, 11), (11, 12), (11, 13)] {
+        let mut sim = Sim::new(2, &[("t", 3)]);
+        sim.max_produce_version = produce;
+        sim.max_metadata_version = metadata;
+        let mut p = sim.producer(&[("linger.ms", "1")]);
+        let ids = sim::send_n(&mut p, "t", 300, sim.now);
+        sim.run(&mut p, sim.now + 5_000);
+        sim.assert_one_report_each(ids.iter().copied());
+        assert!(sim.reports.iter().all(|r| r.error.is_none()), "v{produce}: {:?}", sim.reports[0].error);
+        assert_eq!(sim.topics["t"].iter().map(|p| p.log.len()).sum::<usize>(), 300);
+        assert!(sim.produce_versions_seen.iter().all(|&v| v == produce), "{:?}", sim.produce_versions_seen);
+        assert!(sim.metadata_versions_seen.iter().all(|&v| v == metadata.min(12)));
+    }
+}
+
+#[test]
+fn a_broker_without_a_common_version_is_reported_not_used() {
+    let mut sim = Sim::new(1, &[("t", 1)]);
+    sim.max_produce_version = 2; // Kafka before RecordBatch v2
+    let mut p = sim.producer(&[("delivery.timeout.ms", "3000"), ("request.timeout.ms", "1000"), ("linger.ms", "0")]);
+    let ids = sim::send_n(&mut p, "t", 3, sim.now);
+    sim.run(&mut p, sim.now + 3_000);
+    sim.assert_one_report_each(ids.iter().copied());
+    assert!(sim.warnings.iter().any(|w| w.contains("no common protocol version")), "{:?}", sim.warnings);
+    assert_eq!(sim.produce_requests, 0);
+}
+
+#[test]
 fn linger_holds_a_batch_until_it_expires_or_a_flush() {
     let mut sim = Sim::new(1, &[("t", 1)]);
     let mut p = sim.producer(&[("linger.ms", "1000")]);

@@ -56,6 +56,12 @@ pub struct Sim {
     /// (topic, partition) -> new leader; the old leader answers
     /// NOT_LEADER_OR_FOLLOWER with a KIP-951 CurrentLeader.
     pub move_leader: HashMap<(String, i32), i32>,
+    /// Highest Produce and Metadata versions the brokers advertise.
+    pub max_produce_version: i16,
+    pub max_metadata_version: i16,
+    /// Versions the producer used, as seen by the brokers.
+    pub produce_versions_seen: Vec<i16>,
+    pub metadata_versions_seen: Vec<i16>,
     pub metadata_requests: usize,
     pub produce_requests: usize,
     pub reports: Vec<DeliveryReport>,
@@ -84,6 +90,10 @@ impl Sim {
             closing: VecDeque::new(),
             faults: HashMap::new(),
             move_leader: HashMap::new(),
+            max_produce_version: 11,
+            max_metadata_version: 12,
+            produce_versions_seen: Vec::new(),
+            metadata_versions_seen: Vec::new(),
             metadata_requests: 0,
             produce_requests: 0,
             reports: Vec::new(),
@@ -244,7 +254,7 @@ impl Sim {
         match api {
             18 => {
                 w.i16(0);
-                let keys = [(0i16, 3i16, 11i16), (3, 4, 12), (18, 0, 3)];
+                let keys = [(0i16, 3i16, self.max_produce_version), (3, 4, self.max_metadata_version), (18, 0, 3)];
                 w.array_len(keys.len(), flexible);
                 for (k, min, max) in keys {
                     w.i16(k);
@@ -263,10 +273,12 @@ impl Sim {
             }
             3 => {
                 self.metadata_requests += 1;
+                self.metadata_versions_seen.push(version);
                 self.metadata_response(&mut w, version, flexible);
             }
             0 => {
                 self.produce_requests += 1;
+                self.produce_versions_seen.push(version);
                 match self.produce(conn, node, &mut r, version, flexible) {
                     Some(resp) => w.raw(&resp),
                     None => return, // dropped, or acks=0
