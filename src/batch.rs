@@ -167,51 +167,5 @@ fn write_bytes(w: &mut Writer<'_>, b: Option<&[u8]>) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn crc32c_matches_the_castagnoli_check_value() {
-        // The standard check value of CRC-32C over "123456789".
-        assert_eq!(crc32c(b"123456789"), 0xe306_9283);
-    }
-
-    #[test]
-    fn a_single_record_batch_has_the_documented_layout() {
-        let headers = [Header { key: "h", value: Some(b"v") }, Header { key: "n", value: None }];
-        let rec = Record { key: None, value: Some(b"hello"), headers: &headers, ..Default::default() };
-        let mut w = BatchWriter::new(Vec::new());
-        let predicted = w.len_of(&rec, 1_700_000_000_000);
-        w.append(&rec, 1_700_000_000_000);
-        assert_eq!(w.len(), BATCH_HEADER_LEN + predicted);
-        assert_eq!(single_record_batch_len(&rec), w.len());
-        let b = w.finish(ProducerIdentity::NONE);
-        let be32 = |at: usize| i32::from_be_bytes(b[at..at + 4].try_into().unwrap());
-        assert_eq!(be32(8) as usize, b.len() - 12, "batchLength");
-        assert_eq!(b[16], 2, "magic");
-        assert_eq!(be32(17) as u32, crc32c(&b[21..]), "crc");
-        assert_eq!(be32(23), 0, "lastOffsetDelta");
-        assert_eq!(be32(57), 1, "recordsCount");
-        // producerId -1, epoch -1, baseSequence -1
-        assert_eq!(&b[43..57], &[0xff; 14]);
-        // Record: len, attrs 0, tsDelta 0, offDelta 0, key null (-1 = 0x01),
-        // value len 5 (0x0a) "hello", 2 headers (0x04), "h" -> "v", "n" -> null.
-        let expect: &[u8] = &[0, 0, 0, 1, 0x0a, b'h', b'e', b'l', b'l', b'o', 4, 2, b'h', 2, b'v', 2, b'n', 1];
-        assert_eq!(b[61] as usize, expect.len() * 2, "record length varint");
-        assert_eq!(&b[62..], expect);
-    }
-
-    #[test]
-    fn deltas_follow_the_first_record() {
-        let rec = Record { value: Some(b"x"), ..Default::default() };
-        let mut w = BatchWriter::new(Vec::new());
-        w.append(&rec, 1000);
-        w.append(&rec, 990); // timestamps may go backwards
-        w.append(&rec, 1005);
-        let b = w.finish(ProducerIdentity::NONE);
-        let be64 = |at: usize| i64::from_be_bytes(b[at..at + 8].try_into().unwrap());
-        assert_eq!(be64(27), 1000, "baseTimestamp");
-        assert_eq!(be64(35), 1005, "maxTimestamp");
-        assert_eq!(i32::from_be_bytes(b[23..27].try_into().unwrap()), 2, "lastOffsetDelta");
-    }
-}
+#[path = "tests/batch.rs"]
+mod tests;

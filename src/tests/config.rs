@@ -1,0 +1,44 @@
+//! Unit tests of `config`.
+
+use super::*;
+
+#[test]
+fn java_and_librdkafka_names_parse_into_typed_settings() {
+    let c = Config::from_pairs([
+        ("bootstrap.servers", "a:9092, PLAINTEXT://b:9093"),
+        ("acks", "1"),
+        ("queue.buffering.max.ms", "20"),
+        ("batch.size", "65536"),
+        ("partitioner", "murmur2"),
+        ("enable.idempotence", "false"),
+    ])
+    .unwrap();
+    assert_eq!(c.bootstrap_servers, [("a".into(), 9092), ("b".into(), 9093)]);
+    assert_eq!(c.acks, Acks::Leader);
+    assert_eq!(c.linger_ms, 20);
+    assert_eq!(c.batch_size, 65536);
+    assert_eq!(c.partitioner, PartitionerKind::Murmur2);
+    assert_eq!(Config::from_pairs([("bootstrap.servers", "h:1"), ("acks", "-1")]).unwrap().acks, Acks::All);
+}
+
+#[test]
+fn errors_name_the_key_and_the_reason() {
+    let e = Config::from_pairs([("bootstrap.servers", "h:1"), ("linger.ms", "soon")]).unwrap_err();
+    assert_eq!(e.key, "linger.ms");
+    assert!(e.reason.contains("`soon`"), "{e}");
+    let e = Config::from_pairs([("bootstrap.servers", "h:1"), ("lingr.ms", "5")]).unwrap_err();
+    assert_eq!(e.key, "lingr.ms");
+    assert!(e.reason.contains("unknown field"), "{e}");
+    let e = Config::from_pairs([("bootstrap.servers", "h:1"), ("acks", "2")]).unwrap_err();
+    assert_eq!(e.key, "acks");
+    let e = Config::from_pairs([("bootstrap.servers", "nohost")]).unwrap_err();
+    assert_eq!(e.key, "bootstrap.servers");
+    let e = Config::from_pairs([("acks", "1")]).unwrap_err();
+    assert_eq!(e.key, "bootstrap.servers");
+    let e = Config::from_pairs([("bootstrap.servers", "h:1"), ("compression.type", "lz5")]).unwrap_err();
+    assert_eq!(e.key, "compression.type");
+    let e = Config::from_pairs([("bootstrap.servers", "h:1"), ("enable.idempotence", "true")]).unwrap_err();
+    assert_eq!(e.key, "enable.idempotence");
+    let e = Config::from_pairs([("bootstrap.servers", "h:1"), ("delivery.timeout.ms", "10")]).unwrap_err();
+    assert_eq!(e.key, "delivery.timeout.ms");
+}
