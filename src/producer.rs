@@ -493,28 +493,26 @@ impl Producer {
         }));
     }
 
-    fn complete_batch(&mut self, b: ProducerBatch, base_offset: i64, log_append_time_ms: i64) {
+    /// The one report of a batch: delivered at `Ok((base_offset,
+    /// log_append_time_ms))`, or failed.
+    fn report_batch(&mut self, b: ProducerBatch, outcome: Result<(i64, i64), ProduceError>) {
         self.unreported -= b.record_ids.len() as u64;
+        let (base_offset, log_append_time_ms, error) = match outcome {
+            Ok((offset, time)) => (offset, time, None),
+            Err(e) => (-1, -1, Some(e)),
+        };
         self.outputs.push_back(Output::Report(DeliveryReport {
             topic: self.metadata.topic(b.topic).name.clone(),
             partition: b.partition,
             base_offset,
             log_append_time_ms,
             records: b.record_ids,
-            error: None,
+            error,
         }));
     }
 
     fn fail_batch(&mut self, b: ProducerBatch, error: ProduceError) {
-        self.unreported -= b.record_ids.len() as u64;
-        self.outputs.push_back(Output::Report(DeliveryReport {
-            topic: self.metadata.topic(b.topic).name.clone(),
-            partition: b.partition,
-            base_offset: -1,
-            log_append_time_ms: -1,
-            records: b.record_ids,
-            error: Some(error),
-        }));
+        self.report_batch(b, Err(error));
     }
 
     /// A batch failed with a retriable error: retry it after a backoff if
@@ -765,7 +763,7 @@ impl Producer {
         if self.config.acks == Acks::None {
             // No response will come: handing the request over is delivery.
             for b in batches {
-                self.complete_batch(b, -1, -1);
+                self.report_batch(b, Ok((-1, -1)));
             }
             return;
         }
@@ -792,7 +790,7 @@ impl Producer {
                 continue;
             };
             if p.error_code == 0 {
-                self.complete_batch(b, p.base_offset, p.log_append_time_ms);
+                self.report_batch(b, Ok((p.base_offset, p.log_append_time_ms)));
                 continue;
             }
             let err = ProduceError::broker(ErrorKind::Broker, p.error_code, p.error_message);
