@@ -10,7 +10,7 @@
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
-use crate::batch::{BatchWriter, ProducerIdentity};
+use crate::batch::{restamp, BatchWriter, ProducerIdentity};
 use crate::metadata::TopicIdx;
 use crate::record::{Header, Record, RecordId};
 use crate::wire::{Reader, Writer};
@@ -39,6 +39,13 @@ pub struct ProducerBatch {
     pub retry_at_ms: u64,
     /// Order among this partition's batches.
     pub seq: u64,
+    /// Producer id, epoch and base sequence, once drained (idempotence).
+    pub identity: Option<ProducerIdentity>,
+    /// Bytes of `buffer.memory` this batch holds until it is reported.
+    pub reserved: usize,
+    /// It was sent and no answer came (connection lost, request timed
+    /// out): the broker may or may not have it.
+    pub unresolved: bool,
 }
 
 impl ProducerBatch {
@@ -58,14 +65,32 @@ impl ProducerBatch {
         self.record_ids.len()
     }
 
-    /// Seals the batch: no more appends; header and CRC written.
-    pub fn close(&mut self) {
-        if !self.is_open() {
-            return;
+    /// Seals the batch with `identity` (header and CRC written), or
+    /// re-stamps an already sealed batch whose identity changed.
+    pub fn seal(&mut self, identity: ProducerIdentity) {
+        match core::mem::replace(&mut self.body, Body::Empty) {
+            Body::Open(w) => self.body = Body::Closed(w.finish(identity)),
+            Body::Closed(mut b) => {
+                if self.stamped() != Some(identity) {
+                    restamp(&mut b, identity);
+                }
+                self.body = Body::Closed(b);
+            }
+            Body::Empty => {}
         }
-        if let Body::Open(w) = core::mem::replace(&mut self.body, Body::Empty) {
-            self.body = Body::Closed(w.finish(ProducerIdentity::NONE));
-        }
+        self.identity = (identity != ProducerIdentity::NONE).then_some(identity);
+    }
+
+    /// The identity in the sealed bytes, which differs from `identity`
+    /// once the sequences were shifted after the batch was sent.
+    pub fn stamped(&self) -> Option<ProducerIdentity> {
+        let Body::Closed(b) = &self.body else { return None };
+        let h = b.get(43..57)?;
+        Some(ProducerIdentity {
+            producer_id: i64::from_be_bytes(h[0..8].try_into().ok()?),
+            producer_epoch: i16::from_be_bytes(h[8..10].try_into().ok()?),
+            base_sequence: i32::from_be_bytes(h[10..14].try_into().ok()?),
+        })
     }
 
     /// The finished RecordBatch bytes (empty until closed).
@@ -77,11 +102,23 @@ impl ProducerBatch {
     }
 }
 
-/// The batches of one partition, oldest first.
-#[derive(Debug, Default)]
+/// The batches of one partition, oldest first, and its idempotence state.
+#[derive(Debug)]
 pub struct PartitionQueue {
     pub batches: VecDeque<ProducerBatch>,
     next_seq: u64,
+    /// Batches of this partition in flight.
+    pub in_flight: u32,
+    /// The sequence number the next new batch gets.
+    pub next_sequence: i32,
+    /// The last sequence number the broker acknowledged, -1 for none.
+    pub last_acked: i32,
+}
+
+impl Default for PartitionQueue {
+    fn default() -> Self {
+        PartitionQueue { batches: VecDeque::new(), next_seq: 0, in_flight: 0, next_sequence: 0, last_acked: -1 }
+    }
 }
 
 impl PartitionQueue {
@@ -98,6 +135,13 @@ pub struct Pending {
     buf: Vec<u8>,
     pub count: usize,
     pub oldest_ms: Option<u64>,
+    /// Bytes of `buffer.memory` the waiting records hold.
+    pub reserved: usize,
+}
+
+/// Bytes of `buffer.memory` a waiting record holds.
+pub fn pending_len(rec: &Record<'_>) -> usize {
+    crate::batch::encoded_record_len(rec, 0, 0) + 32
 }
 
 /// One waiting record, borrowed from the pending buffer.
@@ -126,6 +170,7 @@ impl Pending {
             put_bytes(&mut w, h.value);
         }
         self.count += 1;
+        self.reserved += pending_len(rec);
         self.oldest_ms.get_or_insert(now);
     }
 
@@ -142,6 +187,7 @@ impl Pending {
             f(&rec, hs);
         }
         self.count = 0;
+        self.reserved = 0;
         self.oldest_ms = None;
         // Keep the allocation for the next burst.
         let mut buf = buf;
@@ -198,17 +244,14 @@ pub struct TopicQueues {
     pub pending: Pending,
 }
 
-/// What `append` did, for the partitioner.
-pub struct Appended {
-    /// A batch was closed to make room: the sticky partition moves on.
-    pub closed_a_batch: bool,
-}
-
 #[derive(Debug, Default)]
 pub struct Accumulator {
     pub topics: Vec<TopicQueues>,
     /// Open and queued (not in-flight) batches, over all partitions.
     queued_batches: usize,
+    /// Bytes held by batches and waiting records until they are reported:
+    /// what `buffer.memory` bounds.
+    pub reserved: usize,
 }
 
 impl Accumulator {
@@ -231,38 +274,26 @@ impl Accumulator {
     }
 
     /// Appends a record to its partition's open batch, opening a new one
-    /// when the record does not fit in `batch_size` bytes. The partition
+    /// when the record does not fit in `batch_size` bytes (the full one
+    /// stays open until it is drained, when it is sealed). The partition
     /// must exist (see `ensure_partitions`).
     #[allow(clippy::too_many_arguments)]
-    pub fn append(
-        &mut self,
-        topic: TopicIdx,
-        partition: i32,
-        rec: &Record<'_>,
-        timestamp: i64,
-        id: RecordId,
-        now: u64,
-        batch_size: usize,
-    ) -> Appended {
-        let Some(q) = self.topics.get_mut(topic).and_then(|t| t.partitions.get_mut(partition as usize)) else {
-            return Appended { closed_a_batch: false };
-        };
-        let mut closed_a_batch = false;
+    pub fn append(&mut self, topic: TopicIdx, partition: i32, rec: &Record<'_>, timestamp: i64, id: RecordId, now: u64, batch_size: usize) {
+        let Some(q) = self.topics.get_mut(topic).and_then(|t| t.partitions.get_mut(partition as usize)) else { return };
         if let Some(last) = q.batches.back_mut() {
             if let Body::Open(w) = &mut last.body {
                 if w.len() + w.len_of(rec, timestamp) <= batch_size {
                     w.append(rec, timestamp);
                     last.record_ids.push(id);
-                    return Appended { closed_a_batch };
+                    return;
                 }
-                last.close();
-                closed_a_batch = true;
             }
         }
         // One allocation of the batch's full size, so records are copied in
         // once and never moved by a regrowth.
-        let need = crate::batch::single_record_batch_len(rec);
-        let mut w = BatchWriter::new(Vec::with_capacity(batch_size.max(need)));
+        let capacity = batch_size.max(crate::batch::single_record_batch_len(rec));
+        self.reserved += capacity;
+        let mut w = BatchWriter::new(Vec::with_capacity(capacity));
         w.append(rec, timestamp);
         let mut record_ids = Vec::with_capacity(16);
         record_ids.push(id);
@@ -277,9 +308,40 @@ impl Accumulator {
             attempts: 0,
             retry_at_ms: 0,
             seq,
+            identity: None,
+            reserved: capacity,
+            unresolved: false,
         });
         self.queued_batches += 1;
-        Appended { closed_a_batch }
+    }
+
+    /// Holds a record of a topic whose partitions are not known yet.
+    pub fn push_pending(&mut self, topic: TopicIdx, id: RecordId, now: u64, timestamp: i64, rec: &Record<'_>) {
+        self.ensure_topic(topic);
+        self.reserved += pending_len(rec);
+        self.topics[topic].pending.push(id, now, timestamp, rec);
+    }
+
+    /// Takes a topic's waiting records out, releasing their memory.
+    pub fn take_pending(&mut self, topic: TopicIdx) -> Pending {
+        self.ensure_topic(topic);
+        let p = core::mem::take(&mut self.topics[topic].pending);
+        self.reserved = self.reserved.saturating_sub(p.reserved);
+        p
+    }
+
+    /// Gives back the memory of a batch that was reported.
+    pub fn release(&mut self, b: &ProducerBatch) {
+        self.reserved = self.reserved.saturating_sub(b.reserved);
+    }
+
+    /// Whether the partition's open batch cannot take `rec`.
+    pub fn open_batch_full(&self, topic: TopicIdx, partition: i32, rec: &Record<'_>, batch_size: usize) -> bool {
+        let q = self.topics.get(topic).and_then(|t| t.partitions.get(partition as usize));
+        match q.and_then(|q| q.batches.back()).map(|b| &b.body) {
+            Some(Body::Open(w)) => w.len() + w.len_of(rec, 0) > batch_size,
+            _ => false,
+        }
     }
 
     /// Whether the front batch of a partition may be sent now.
@@ -301,12 +363,56 @@ impl Accumulator {
         }
     }
 
-    /// Takes the front batch of a partition for sending, sealed.
-    pub fn take_front(&mut self, topic: TopicIdx, partition: usize) -> Option<ProducerBatch> {
-        let mut b = self.topics.get_mut(topic)?.partitions.get_mut(partition)?.batches.pop_front()?;
-        b.close();
+    /// Takes the front batch of a partition for sending, sealed with the
+    /// producer's identity; with idempotence (`producer` is Some), a batch
+    /// without a sequence in the current epoch gets the next one.
+    pub fn take_front(&mut self, topic: TopicIdx, partition: usize, producer: Option<(i64, i16)>) -> Option<ProducerBatch> {
+        let q = self.topics.get_mut(topic)?.partitions.get_mut(partition)?;
+        let mut b = q.batches.pop_front()?;
+        let identity = match producer {
+            None => ProducerIdentity::NONE,
+            Some((producer_id, producer_epoch)) => match b.identity {
+                Some(i) if i.producer_id == producer_id && i.producer_epoch == producer_epoch => i,
+                _ => {
+                    let base_sequence = q.next_sequence;
+                    q.next_sequence = q.next_sequence.wrapping_add(b.record_ids.len() as i32) & i32::MAX;
+                    ProducerIdentity { producer_id, producer_epoch, base_sequence }
+                }
+            },
+        };
+        b.seal(identity);
+        q.in_flight += 1;
         self.queued_batches -= 1;
         Some(b)
+    }
+
+    pub fn partition_mut(&mut self, topic: TopicIdx, partition: i32) -> Option<&mut PartitionQueue> {
+        self.topics.get_mut(topic)?.partitions.get_mut(usize::try_from(partition).ok()?)
+    }
+
+    /// A batch came back from flight (answered, failed, or its connection
+    /// dropped).
+    pub fn landed(&mut self, b: &ProducerBatch) {
+        if let Some(q) = self.partition_mut(b.topic, b.partition) {
+            q.in_flight = q.in_flight.saturating_sub(1);
+        }
+    }
+
+    /// Whether any queued batch outside `except` has an unknown outcome.
+    pub fn has_unresolved(&self, except: impl Fn(TopicIdx, i32) -> bool) -> bool {
+        self.topics.iter().enumerate().any(|(t, tq)| {
+            tq.partitions.iter().enumerate().any(|(p, q)| !except(t, p as i32) && q.batches.iter().any(|b| b.unresolved))
+        })
+    }
+
+    /// Starts every partition's sequences afresh (after an epoch bump).
+    pub fn reset_sequences(&mut self) {
+        for t in &mut self.topics {
+            for q in &mut t.partitions {
+                q.next_sequence = 0;
+                q.last_acked = -1;
+            }
+        }
     }
 
     /// Puts a batch back for a retry.

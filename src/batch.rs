@@ -156,6 +156,19 @@ impl BatchWriter {
     }
 }
 
+/// Re-stamps a finished batch with a new producer identity (after an
+/// epoch bump reset the sequences) and recomputes its CRC.
+pub fn restamp(batch: &mut [u8], identity: ProducerIdentity) {
+    if batch.len() < BATCH_HEADER_LEN {
+        return;
+    }
+    batch[43..51].copy_from_slice(&identity.producer_id.to_be_bytes());
+    batch[51..53].copy_from_slice(&identity.producer_epoch.to_be_bytes());
+    batch[53..57].copy_from_slice(&identity.base_sequence.to_be_bytes());
+    let crc = crc32c(&batch[ATTRIBUTES_AT..]);
+    batch[CRC_AT..CRC_AT + 4].copy_from_slice(&crc.to_be_bytes());
+}
+
 fn write_bytes(w: &mut Writer<'_>, b: Option<&[u8]>) {
     match b {
         Some(b) => {

@@ -91,6 +91,8 @@ fn error_kind(k: ErrorKind) -> wit::ErrorKind {
         ErrorKind::InvalidPartition => wit::ErrorKind::InvalidPartition,
         ErrorKind::TopicFailed => wit::ErrorKind::TopicFailed,
         ErrorKind::InvalidRecord => wit::ErrorKind::InvalidRecord,
+        ErrorKind::QueueFull => wit::ErrorKind::QueueFull,
+        ErrorKind::Closed => wit::ErrorKind::Closed,
     }
 }
 
@@ -140,6 +142,10 @@ impl wit::GuestProducer for ProducerResource {
 
     fn flush(&self, _now: u64) {
         self.0.borrow_mut().flush();
+    }
+
+    fn close(&self, timeout_ms: u64, now: u64) {
+        self.0.borrow_mut().close(now, timeout_ms);
     }
 
     fn step(&self, events: Vec<wit::Event>, now: u64) -> wit::Output {

@@ -70,8 +70,7 @@ pub enum Compression {
     None,
 }
 
-/// Typed producer settings. Defaults follow the Java producer, except
-/// `enable.idempotence`, which this version does not implement yet.
+/// Typed producer settings. Defaults follow the Java producer.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
@@ -120,8 +119,21 @@ pub struct Config {
     pub partitioner: PartitionerKind,
     #[serde(rename = "compression.type", alias = "compression.codec")]
     pub compression: Compression,
-    #[serde(rename = "enable.idempotence", deserialize_with = "idempotence")]
-    pub enable_idempotence: bool,
+    /// As set; `None` means the default, resolved into `idempotent`.
+    #[serde(rename = "enable.idempotence")]
+    pub enable_idempotence: Option<bool>,
+    /// Whether the producer is idempotent: `enable.idempotence`, on by
+    /// default when `acks=all` and at most 5 requests are in flight (the
+    /// Java client's rule since 3.0).
+    #[serde(skip)]
+    pub idempotent: bool,
+    /// Bytes of records accepted and not yet reported (batch buffers
+    /// included); `send` refuses records with queue-full beyond it.
+    #[serde(rename = "buffer.memory")]
+    pub buffer_memory: usize,
+    /// Records accepted and not yet reported; queue-full beyond it.
+    #[serde(rename = "queue.buffering.max.messages")]
+    pub max_queued_records: u64,
 }
 
 impl Default for Config {
@@ -147,7 +159,10 @@ impl Default for Config {
             allow_auto_create_topics: true,
             partitioner: PartitionerKind::Murmur2Random,
             compression: Compression::None,
-            enable_idempotence: false,
+            enable_idempotence: None,
+            idempotent: true,
+            buffer_memory: 32 << 20,
+            max_queued_records: 100_000,
         }
     }
 }
@@ -173,7 +188,7 @@ impl Config {
     {
         let pairs: Vec<(&str, &str)> = pairs.into_iter().map(|(k, v)| (k.trim(), v.trim())).collect();
         let mut access = Pairs { pairs: &pairs, next: 0, key: "" };
-        let config = Config::deserialize(PairsDeserializer(&mut access)).map_err(|e| {
+        let mut config = Config::deserialize(PairsDeserializer(&mut access)).map_err(|e| {
             // Unknown keys are reported by serde before any value is read.
             let key = if e.0.starts_with("unknown field") { e.0.split('`').nth(1).unwrap_or("").to_owned() } else { e.1 };
             ConfigError { key, reason: e.0 }
@@ -182,7 +197,7 @@ impl Config {
         Ok(config)
     }
 
-    fn validate(&self) -> Result<(), ConfigError> {
+    fn validate(&mut self) -> Result<(), ConfigError> {
         let err = |key: &str, reason: String| Err(ConfigError { key: key.to_owned(), reason });
         if self.bootstrap_servers.is_empty() {
             return err("bootstrap.servers", "is required: at least one host:port".into());
@@ -201,6 +216,23 @@ impl Config {
         }
         if self.max_request_size < crate::batch::BATCH_HEADER_LEN + 64 {
             return err("max.request.size", format!("{} cannot hold a single record batch", self.max_request_size));
+        }
+        let idempotence_fits = self.acks == Acks::All && self.max_in_flight <= 5;
+        self.idempotent = match self.enable_idempotence {
+            Some(true) if self.acks != Acks::All => {
+                return err("enable.idempotence", "needs acks=all".into());
+            }
+            Some(true) if self.max_in_flight > 5 => {
+                return err("enable.idempotence", "needs max.in.flight.requests.per.connection of at most 5".into());
+            }
+            Some(on) => on,
+            None => idempotence_fits,
+        };
+        if self.buffer_memory < self.max_request_size.min(self.batch_size) {
+            return err("buffer.memory", format!("{} cannot hold one batch", self.buffer_memory));
+        }
+        if self.max_queued_records == 0 {
+            return err("queue.buffering.max.messages", "must be at least 1".into());
         }
         if self.delivery_timeout_ms < self.linger_ms.saturating_add(self.request_timeout_ms) {
             return err(
@@ -233,15 +265,6 @@ fn servers<'de, D: de::Deserializer<'de>>(d: D) -> Result<Vec<(String, u16)>, D:
         out.push((host.to_owned(), port));
     }
     Ok(out)
-}
-
-fn idempotence<'de, D: de::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-    if bool::deserialize(d)? {
-        return Err(de::Error::custom(
-            "`true` is not supported yet: this version is not idempotent; set it to false (see README)",
-        ));
-    }
-    Ok(false)
 }
 
 // --- A serde Deserializer over string pairs. Values are parsed by the type
@@ -330,6 +353,9 @@ impl<'de> de::Deserializer<'de> for Value<'de> {
         deserialize_i32 => visit_i32: i32,
         deserialize_i64 => visit_i64: i64,
     }
+    fn deserialize_option<V: Visitor<'de>>(self, v: V) -> Result<V::Value, PairError> {
+        v.visit_some(self)
+    }
     fn deserialize_enum<V: Visitor<'de>>(
         self,
         _name: &'static str,
@@ -340,7 +366,7 @@ impl<'de> de::Deserializer<'de> for Value<'de> {
     }
     serde::forward_to_deserialize_any! {
         i8 i16 i128 u8 u128 f32 f64 char str string
-        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        bytes byte_buf unit unit_struct newtype_struct seq tuple
         tuple_struct map struct identifier ignored_any
     }
 }

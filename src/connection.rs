@@ -30,6 +30,7 @@ pub enum ConnState {
 pub enum InFlightKind {
     ApiVersions,
     Metadata,
+    InitProducerId,
     Produce(Vec<ProducerBatch>),
 }
 
@@ -52,6 +53,7 @@ pub struct Connection {
     pub state: ConnState,
     pub produce_version: i16,
     pub metadata_version: i16,
+    pub init_producer_id_version: i16,
     pub in_flight: VecDeque<InFlight>,
     inbuf: Vec<u8>,
 }
@@ -66,6 +68,7 @@ impl Connection {
             state: ConnState::Connecting { since_ms: now },
             produce_version: -1,
             metadata_version: -1,
+            init_producer_id_version: -1,
             in_flight: VecDeque::new(),
             inbuf: Vec::new(),
         }

@@ -27,6 +27,7 @@ pub mod batch;
 pub mod config;
 pub mod connection;
 pub mod error_codes;
+pub mod idempotence;
 pub mod metadata;
 pub mod partitioner;
 pub mod producer;

@@ -21,13 +21,14 @@ use crate::accumulator::{Accumulator, Pending, ProducerBatch};
 use crate::batch::single_record_batch_len;
 use crate::config::{Acks, Config};
 use crate::connection::{next_frame, ConnId, ConnState, Connection, InFlight, InFlightKind};
-use crate::error_codes::{invalidates_metadata, is_retriable};
+use crate::error_codes::{error_name, invalidates_metadata, is_retriable};
+use crate::idempotence::{self as idem, Idempotence, PidState};
 use crate::metadata::{Metadata, TopicIdx, TopicState};
 use crate::partitioner::{Partitioner, TopicView};
 use crate::record::{Record, RecordId};
 use crate::report::{DeliveryReport, ErrorKind, ProduceError};
 use crate::request::{self, ApiKey, PartitionData};
-use crate::response::{self, ApiVersionsResponse, MetadataResponse, ProduceResponse};
+use crate::response::{self, ApiVersionsResponse, InitProducerIdResponse, MetadataResponse, ProduceResponse};
 
 /// NETWORK_EXCEPTION: what a batch in flight on a dropped connection failed with.
 const NETWORK_EXCEPTION: i16 = 13;
@@ -81,6 +82,10 @@ pub struct Producer {
     dirty: bool,
     /// The time of the last `drive`: everything due by then was acted on.
     driven_at: u64,
+    /// Producer id and epoch, with `enable.idempotence`.
+    idempotence: Idempotence,
+    /// `close` was called: no new records; at this time, fail what is left.
+    closing_at: Option<u64>,
 }
 
 impl Producer {
@@ -106,6 +111,8 @@ impl Producer {
             flushing: false,
             dirty: true,
             driven_at: 0,
+            idempotence: Idempotence::default(),
+            closing_at: None,
         }
     }
 
@@ -130,6 +137,27 @@ impl Producer {
     pub fn send(&mut self, topic: &str, rec: &Record<'_>, now: u64) -> Result<RecordId, ProduceError> {
         let id = self.next_record_id;
         self.next_record_id += 1;
+        if self.closing_at.is_some() {
+            return Err(ProduceError::new(ErrorKind::Closed, "the producer is closed".into()));
+        }
+        if let PidState::Failed(e) = &self.idempotence.state {
+            return Err(e.clone());
+        }
+        // Checked before anything else, so once a call hits the bound every
+        // later record of it is refused too: a host can resend the tail in
+        // order.
+        if self.unreported >= self.config.max_queued_records {
+            return Err(ProduceError::new(
+                ErrorKind::QueueFull,
+                format!("{} records await delivery: queue.buffering.max.messages reached", self.unreported),
+            ));
+        }
+        if self.accumulator.reserved >= self.config.buffer_memory {
+            return Err(ProduceError::new(
+                ErrorKind::QueueFull,
+                format!("{} bytes await delivery: buffer.memory ({}) reached", self.accumulator.reserved, self.config.buffer_memory),
+            ));
+        }
         if topic.is_empty() {
             return Err(ProduceError::new(ErrorKind::InvalidRecord, "the topic name is empty".into()));
         }
@@ -153,7 +181,7 @@ impl Producer {
         match self.metadata.topic(t).state {
             TopicState::Failed(code) => Err(ProduceError::broker(ErrorKind::TopicFailed, code, Some(topic))),
             TopicState::Unknown => {
-                self.accumulator.topics[t].pending.push(id, now, timestamp, rec);
+                self.accumulator.push_pending(t, id, now, timestamp, rec);
                 self.accepted();
                 Ok(id)
             }
@@ -208,6 +236,16 @@ impl Producer {
     pub fn flush(&mut self) {
         self.flushing = true;
         self.dirty = true;
+    }
+
+    /// Stops accepting records and sends everything now; records still
+    /// undelivered at `now + timeout_ms` fail with `ErrorKind::Closed`.
+    /// Poll until `unreported()` is 0: then every record has its report
+    /// and the connections are closed.
+    pub fn close(&mut self, now: u64, timeout_ms: u64) {
+        let at = now.saturating_add(timeout_ms);
+        self.closing_at = Some(self.closing_at.map_or(at, |c| c.min(at)));
+        self.flush();
     }
 
     /// The connection `conn` is open.
@@ -319,6 +357,12 @@ impl Producer {
                 consider(want);
             }
         }
+        if let Some(at) = self.closing_at.filter(|_| self.unreported > 0) {
+            consider(at);
+        }
+        if self.config.idempotent && self.idempotence.state == PidState::None {
+            consider(self.idempotence.retry_at_ms);
+        }
         // Reconnects to leaders waiting on a backoff.
         for node in self.wanted_nodes() {
             if !self.conns.iter().any(|c| c.node == node) {
@@ -336,10 +380,49 @@ impl Producer {
         self.driven_at = now;
         self.expire(now);
         self.maybe_request_metadata(now);
+        if self.config.idempotent {
+            self.maybe_init_producer_id(now);
+        }
         self.send_ready_batches(now);
         self.connect_to_leaders(now);
         if self.flushing && self.accumulator.queued_batches() == 0 && self.accumulator.topics.iter().all(|t| t.pending.count == 0) {
             self.flushing = false;
+        }
+        if self.closing_at.is_some() {
+            self.finish_close(now);
+        }
+    }
+
+    /// At the close deadline, fails every record left; once none is left,
+    /// closes the connections.
+    fn finish_close(&mut self, now: u64) {
+        let Some(at) = self.closing_at else { return };
+        if now >= at && self.unreported > 0 {
+            let closed = || ProduceError::new(ErrorKind::Closed, "the producer was closed before the record was delivered".into());
+            let mut batches = Vec::new();
+            for c in &mut self.conns {
+                for inf in core::mem::take(&mut c.in_flight) {
+                    if let InFlightKind::Produce(bs) = inf.kind {
+                        batches.extend(bs);
+                    }
+                }
+            }
+            self.accumulator.expire(u64::MAX, |b| batches.push(b));
+            for b in batches {
+                self.accumulator.landed(&b);
+                self.fail_batch(b, closed());
+            }
+            for t in 0..self.accumulator.topics.len() {
+                let mut pending = self.accumulator.take_pending(t);
+                let mut ids = Vec::new();
+                pending.drain(|r, _| ids.push(r.id));
+                self.report_ids(t, -1, ids, closed());
+            }
+        }
+        if self.unreported == 0 {
+            for c in core::mem::take(&mut self.conns) {
+                self.outputs.push_back(Output::Close { conn: c.id });
+            }
         }
     }
 
@@ -406,8 +489,11 @@ impl Producer {
             match inf.kind {
                 InFlightKind::ApiVersions => {}
                 InFlightKind::Metadata => self.metadata.on_request_failed(now, self.config.retry_backoff_ms),
+                InFlightKind::InitProducerId => self.idempotence.on_request_failed(now, self.config.retry_backoff_ms),
                 InFlightKind::Produce(batches) => {
-                    for b in batches {
+                    for mut b in batches {
+                        self.accumulator.landed(&b);
+                        b.unresolved = true;
                         let err = ProduceError::broker(ErrorKind::Broker, NETWORK_EXCEPTION, Some(reason));
                         self.retry_or_fail(b, err, now);
                     }
@@ -423,6 +509,10 @@ impl Producer {
             let mut expired = Vec::new();
             self.accumulator.expire(cutoff, |b| expired.push(b));
             for b in expired {
+                if b.identity.is_some() {
+                    // Its sequences were sent and will never be acknowledged.
+                    self.request_epoch_bump(&b, "a sent batch expired", false);
+                }
                 let msg = format!(
                     "delivery.timeout.ms ({dt} ms) passed after {} attempt(s) before the batch was acknowledged",
                     b.attempts
@@ -457,7 +547,7 @@ impl Producer {
 
     /// Fails the waiting records of topic `t` accepted at or before `cutoff`.
     fn expire_pending(&mut self, t: TopicIdx, cutoff: u64, dt: u64) {
-        let mut pending = core::mem::take(&mut self.accumulator.topics[t].pending);
+        let mut pending = self.accumulator.take_pending(t);
         let mut keep = Pending::default();
         let mut expired = Vec::new();
         pending.drain(|r, headers| {
@@ -468,6 +558,7 @@ impl Producer {
                 keep.push(r.id, r.accepted_ms, r.timestamp, &rec);
             }
         });
+        self.accumulator.reserved += keep.reserved;
         self.accumulator.topics[t].pending = keep;
         let name = &self.metadata.topic(t).name;
         let why = match self.metadata.topic(t).state {
@@ -497,6 +588,7 @@ impl Producer {
     /// log_append_time_ms))`, or failed.
     fn report_batch(&mut self, b: ProducerBatch, outcome: Result<(i64, i64), ProduceError>) {
         self.unreported -= b.record_ids.len() as u64;
+        self.accumulator.release(&b);
         let (base_offset, log_append_time_ms, error) = match outcome {
             Ok((offset, time)) => (offset, time, None),
             Err(e) => (-1, -1, Some(e)),
@@ -519,7 +611,9 @@ impl Producer {
     /// `retries` and `delivery.timeout.ms` allow, else report the failure.
     fn retry_or_fail(&mut self, mut b: ProducerBatch, err: ProduceError, now: u64) {
         let deadline = b.created_ms.saturating_add(self.config.delivery_timeout_ms);
-        if b.attempts <= self.config.retries && now < deadline {
+        if self.closing_at.is_some_and(|c| now >= c) {
+            self.fail_batch(b, ProduceError::new(ErrorKind::Closed, alloc::format!("the producer was closed; last error: {}", err.message)));
+        } else if b.attempts <= self.config.retries && now < deadline {
             b.retry_at_ms = now.saturating_add(backoff_ms(self.config.retry_backoff_ms, self.config.retry_backoff_max_ms, b.attempts));
             self.accumulator.reenqueue(b);
         } else if now >= deadline {
@@ -592,7 +686,7 @@ impl Producer {
             )));
         }
         for (t, code) in update.failed {
-            let mut pending = core::mem::take(&mut self.accumulator.topics[t].pending);
+            let mut pending = self.accumulator.take_pending(t);
             let mut ids = Vec::new();
             pending.drain(|r, _| ids.push(r.id));
             let name = self.metadata.topic(t).name.clone();
@@ -610,7 +704,7 @@ impl Producer {
 
     /// Moves records that waited for metadata into batches, in send order.
     fn replay_pending(&mut self, t: TopicIdx, now: u64) {
-        let mut pending = core::mem::take(&mut self.accumulator.topics[t].pending);
+        let mut pending = self.accumulator.take_pending(t);
         let mut rejected: Vec<(RecordId, ProduceError)> = Vec::new();
         pending.drain(|r, headers| {
             let rec = Record { key: r.key, value: r.value, headers, partition: r.partition, timestamp: Some(r.timestamp) };
@@ -669,6 +763,19 @@ impl Producer {
     }
 
     fn send_ready_batches(&mut self, now: u64) {
+        if self.config.idempotent {
+            if let PidState::Failed(e) = self.idempotence.state.clone() {
+                let mut batches = Vec::new();
+                self.accumulator.expire(u64::MAX, |b| batches.push(b));
+                for b in batches {
+                    self.fail_batch(b, e.clone());
+                }
+                return;
+            }
+            if self.idempotence.identity().is_none() {
+                return; // waiting for a producer id or an epoch bump
+            }
+        }
         let ids: Vec<ConnId> = self.conns.iter().filter(|c| c.is_ready() && c.node >= 0).map(|c| c.id).collect();
         for conn in ids {
             loop {
@@ -711,6 +818,21 @@ impl Producer {
                 if !Accumulator::front_ready(q, now, c.linger_ms, c.batch_size, self.flushing) {
                     continue;
                 }
+                if c.idempotent {
+                    // A retry goes out only when nothing of its partition is
+                    // in flight, so sequences reach the broker in order; and
+                    // the broker deduplicates over at most 5 batches.
+                    let front = q.batches.front();
+                    let retry = front.is_some_and(|b| b.attempts > 0);
+                    if (retry && q.in_flight > 0) || q.in_flight >= c.max_in_flight {
+                        continue;
+                    }
+                    let current = self.idempotence.identity();
+                    let stamped_now = front.and_then(|b| b.identity).is_some_and(|i| Some((i.producer_id, i.producer_epoch)) == current);
+                    if !self.idempotence.may_send((t, p as i32), stamped_now) {
+                        continue;
+                    }
+                }
                 let Some(front) = q.batches.front() else { continue };
                 let mut add = front.byte_len() + request::partition_overhead();
                 if !topic_counted {
@@ -721,7 +843,8 @@ impl Producer {
                     break 'topics;
                 }
                 let was_open = front.is_open();
-                let Some(mut b) = self.accumulator.take_front(t, p) else { continue };
+                let identity = if c.idempotent { self.idempotence.identity() } else { None };
+                let Some(mut b) = self.accumulator.take_front(t, p, identity) else { continue };
                 if was_open {
                     let count = self.metadata.topic(t).partition_count();
                     let sticky = &mut self.accumulator.topics[t].sticky;
@@ -763,6 +886,7 @@ impl Producer {
         if self.config.acks == Acks::None {
             // No response will come: handing the request over is delivery.
             for b in batches {
+                self.accumulator.landed(&b);
                 self.report_batch(b, Ok((-1, -1)));
             }
             return;
@@ -776,7 +900,8 @@ impl Producer {
         if !resp.node_endpoints.is_empty() {
             self.metadata.add_brokers(&resp.node_endpoints);
         }
-        for b in batches {
+        for mut b in batches {
+            self.accumulator.landed(&b);
             let name = self.metadata.topic(b.topic).name.as_str();
             let part = resp
                 .topics
@@ -786,10 +911,23 @@ impl Producer {
                 .find(|p| p.partition == b.partition);
             let Some(p) = part else {
                 let err = ProduceError::new(ErrorKind::Broker, format!("the broker's response omitted partition {}-{}", name, b.partition));
+                if b.identity.is_some() {
+                    self.request_epoch_bump(&b, "a partition was missing from a response", false);
+                }
                 self.fail_batch(b, err);
                 continue;
             };
-            if p.error_code == 0 {
+            // DUPLICATE_SEQUENCE_NUMBER: the broker has this batch already.
+            if p.error_code == 0 || (p.error_code == idem::DUPLICATE_SEQUENCE_NUMBER && b.identity.is_some()) {
+                // Only success resolves a batch whose earlier attempt may
+                // have been written: an error to a retry says nothing of it.
+                b.unresolved = false;
+                if let (Some(i), Some(q)) = (b.identity, self.accumulator.partition_mut(b.topic, b.partition)) {
+                    let last = i.base_sequence.wrapping_add(b.record_ids.len() as i32 - 1);
+                    if i.producer_epoch == self.idempotence.identity().map_or(i.producer_epoch, |x| x.1) {
+                        q.last_acked = q.last_acked.max(last);
+                    }
+                }
                 self.report_batch(b, Ok((p.base_offset, p.log_append_time_ms)));
                 continue;
             }
@@ -800,10 +938,156 @@ impl Producer {
                     self.metadata.request_update();
                 }
             }
+            if let Some(i) = b.identity {
+                match p.error_code {
+                    idem::OUT_OF_ORDER_SEQUENCE_NUMBER => {
+                        // The next batch the broker expects failing out of order
+                        // means it lost our state; any later one only follows
+                        // an earlier failure and is retried after it.
+                        // A batch whose sequence was shifted after it was
+                        // sent is expected to come back out of order.
+                        let shifted = b.stamped() != b.identity;
+                        let next = self.accumulator.partition_mut(b.topic, b.partition).is_some_and(|q| i.base_sequence == q.last_acked.wrapping_add(1));
+                        // Duplicates are checked first: out of order means
+                        // no earlier attempt of it was written.
+                        b.unresolved = false;
+                        if next && !shifted {
+                            self.request_epoch_bump(&b, "OUT_OF_ORDER_SEQUENCE_NUMBER for the next sequence", true);
+                        }
+                        self.retry_or_fail(b, err, now);
+                        continue;
+                    }
+                    idem::UNKNOWN_PRODUCER_ID | idem::INVALID_PRODUCER_EPOCH | idem::PRODUCER_FENCED => {
+                        if p.error_code == idem::UNKNOWN_PRODUCER_ID {
+                            b.unresolved = false; // the broker holds nothing of ours here
+                        }
+                        self.request_epoch_bump(&b, error_name(p.error_code), true);
+                        self.retry_or_fail(b, err, now);
+                        continue;
+                    }
+                    code if !is_retriable(code) => {
+                        if b.unresolved {
+                            // An earlier attempt may have been written: the
+                            // partition's next sequence is unknown.
+                            self.request_epoch_bump(&b, "a batch of unknown outcome failed for good", false);
+                        } else {
+                            self.shift_sequences_after(&b);
+                        }
+                        self.fail_batch(b, err);
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
             if is_retriable(p.error_code) {
                 self.retry_or_fail(b, err, now);
             } else {
                 self.fail_batch(b, err);
+            }
+        }
+    }
+
+    // ---- idempotence ----
+
+    fn request_epoch_bump(&mut self, b: &ProducerBatch, why: &str, broken: bool) {
+        if !self.idempotence.bump_requested {
+            let name = &self.metadata.topic(b.topic).name;
+            self.outputs.push_back(Output::Warning(format!(
+                "bumping the producer epoch: {why} ({name}-{}, sequence {:?})",
+                b.partition,
+                b.identity.map(|i| i.base_sequence)
+            )));
+        }
+        self.idempotence.request_bump((b.topic, b.partition), broken);
+    }
+
+    /// A batch that failed for good never took its sequences: the broker
+    /// still expects its base sequence. Later batches of its partition,
+    /// queued or in flight, move down by its record count (those in flight
+    /// will come back out of order and go again, re-stamped).
+    fn shift_sequences_after(&mut self, b: &ProducerBatch) {
+        let Some(failed) = b.identity else { return };
+        let n = b.record_ids.len() as i32;
+        let shift = |x: &mut ProducerBatch| {
+            if x.topic == b.topic && x.partition == b.partition {
+                if let Some(i) = &mut x.identity {
+                    if i.producer_epoch == failed.producer_epoch && i.base_sequence > failed.base_sequence {
+                        i.base_sequence -= n;
+                    }
+                }
+            }
+        };
+        for c in &mut self.conns {
+            for f in &mut c.in_flight {
+                if let InFlightKind::Produce(bs) = &mut f.kind {
+                    bs.iter_mut().for_each(shift);
+                }
+            }
+        }
+        let current = self.idempotence.identity();
+        if let Some(q) = self.accumulator.partition_mut(b.topic, b.partition) {
+            q.batches.iter_mut().for_each(shift);
+            if current.map(|c| c.1) == Some(failed.producer_epoch) && q.next_sequence > failed.base_sequence {
+                q.next_sequence -= n;
+            }
+        }
+    }
+
+    /// Batches in flight on any connection.
+    fn batches_in_flight(&self) -> usize {
+        self.conns
+            .iter()
+            .flat_map(|c| c.in_flight.iter())
+            .map(|f| if let InFlightKind::Produce(b) = &f.kind { b.len() } else { 0 })
+            .sum()
+    }
+
+    fn maybe_init_producer_id(&mut self, now: u64) {
+        let broken = &self.idempotence.broken;
+        let unresolved = self.accumulator.has_unresolved(|t, p| broken.contains(&(t, p)));
+        let Some(current) = self.idempotence.wants_request(now, self.batches_in_flight(), unresolved) else { return };
+        // Nothing to do until there is something to send.
+        if self.unreported == 0 && self.idempotence.state == PidState::None {
+            return;
+        }
+        let ready = self.conns.iter().filter(|c| c.is_ready()).min_by_key(|c| c.in_flight.len()).map(|c| (c.id, c.init_producer_id_version));
+        let Some((conn, version)) = ready else {
+            if self.conns.is_empty() {
+                self.open_any_broker(now);
+            }
+            return;
+        };
+        let cid = self.correlation_id();
+        let mut data = Vec::with_capacity(64);
+        // Before v3 an epoch cannot be bumped: ask for a new producer id.
+        let current = if version >= 3 { current } else { (-1, -1) };
+        request::init_producer_id(&mut data, version, cid, &self.config.client_id, current);
+        self.idempotence.on_request_sent();
+        if let Some(c) = self.conns.iter_mut().find(|c| c.id == conn) {
+            c.in_flight.push_back(InFlight { correlation_id: cid, api: ApiKey::InitProducerId, version, sent_ms: now, kind: InFlightKind::InitProducerId });
+        }
+        self.outputs.push_back(Output::Transmit { conn, data });
+    }
+
+    fn on_init_producer_id(&mut self, r: InitProducerIdResponse, now: u64) {
+        match r.error_code {
+            0 => {
+                self.idempotence.on_granted(r.producer_id, r.producer_epoch);
+                self.accumulator.reset_sequences();
+            }
+            code if is_retriable(code) || matches!(code, 15 | 16 | 51) => {
+                // COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR, CONCURRENT_TRANSACTIONS
+                self.outputs.push_back(Output::Warning(format!("InitProducerId failed, retrying: {}", error_name(code))));
+                self.idempotence.on_request_failed(now, self.config.retry_backoff_ms);
+            }
+            code => {
+                let e = ProduceError::broker(
+                    ErrorKind::Broker,
+                    code,
+                    Some("the broker refused a producer id for idempotence (enable.idempotence=false avoids it)"),
+                );
+                self.outputs.push_back(Output::Warning(format!("idempotence failed for good: {}", e.message)));
+                self.idempotence.state = PidState::Failed(e);
             }
         }
     }
@@ -836,6 +1120,10 @@ impl Producer {
             }
             (InFlightKind::Produce(batches), Decoded::Produce(r)) => {
                 self.on_produce(batches, &r, now);
+                Ok(())
+            }
+            (InFlightKind::InitProducerId, Decoded::InitProducerId(r)) => {
+                self.on_init_producer_id(r, now);
                 Ok(())
             }
             (kind, _) => {
@@ -873,9 +1161,14 @@ impl Producer {
                 range(ApiKey::Metadata)
             ));
         };
+        let init_producer_id = r.negotiate(ApiKey::InitProducerId);
+        if self.config.idempotent && init_producer_id.is_none() {
+            return Err("the broker does not support InitProducerId, so it cannot take an idempotent producer: set enable.idempotence=false".into());
+        }
         let Some(c) = self.conns.iter_mut().find(|c| c.id == conn) else { return Ok(()) };
         c.produce_version = produce;
         c.metadata_version = metadata;
+        c.init_producer_id_version = init_producer_id.unwrap_or(-1);
         c.state = ConnState::Ready;
         // The reconnect backoff is reset only once a Metadata or Produce
         // response decodes: a broker that negotiates and then sends
@@ -886,6 +1179,7 @@ impl Producer {
 
 enum Decoded<'a> {
     ApiVersions(ApiVersionsResponse),
+    InitProducerId(InitProducerIdResponse),
     Metadata(MetadataResponse<'a>),
     Produce(ProduceResponse<'a>),
 }
@@ -900,5 +1194,6 @@ fn decode<'a>(inf: &InFlight, frame: &'a [u8]) -> Result<Decoded<'a>, String> {
         ApiKey::ApiVersions => Decoded::ApiVersions(response::api_versions(&mut r, inf.version).map_err(malformed)?),
         ApiKey::Metadata => Decoded::Metadata(response::metadata(&mut r, inf.version).map_err(malformed)?),
         ApiKey::Produce => Decoded::Produce(response::produce(&mut r, inf.version).map_err(malformed)?),
+        ApiKey::InitProducerId => Decoded::InitProducerId(response::init_producer_id(&mut r, inf.version).map_err(malformed)?),
     })
 }

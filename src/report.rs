@@ -23,6 +23,11 @@ pub enum ErrorKind {
     TopicFailed,
     /// The request was invalid before it reached a broker (e.g. empty topic).
     InvalidRecord,
+    /// `buffer.memory` or `queue.buffering.max.messages` is reached: send
+    /// again once delivery reports have freed room.
+    QueueFull,
+    /// The producer was closed before the record was delivered.
+    Closed,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

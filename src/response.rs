@@ -276,6 +276,29 @@ pub fn produce<'a>(r: &mut Reader<'a>, version: i16) -> Result<ProduceResponse<'
     Ok(ProduceResponse { topics, throttle_time_ms, node_endpoints })
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InitProducerIdResponse {
+    pub error_code: i16,
+    pub producer_id: i64,
+    pub producer_epoch: i16,
+}
+
+pub fn init_producer_id(r: &mut Reader<'_>, version: i16) -> Result<InitProducerIdResponse> {
+    let flex = ApiKey::InitProducerId.is_flexible(version);
+    r.i32("throttle time")?;
+    let error_code = r.i16("error code")?;
+    let producer_id = r.i64("producer id")?;
+    let producer_epoch = r.i16("producer epoch")?;
+    if version >= 6 {
+        r.i64("ongoing txn producer id")?;
+        r.i16("ongoing txn producer epoch")?;
+    }
+    if flex {
+        r.skip_tagged_fields()?;
+    }
+    Ok(InitProducerIdResponse { error_code, producer_id, producer_epoch })
+}
+
 /// Decodes any response this producer may receive, for the fuzzer and the
 /// connection: which API it answers is known from the in-flight request.
 pub fn check_decodes(api: ApiKey, version: i16, frame: &[u8]) -> core::result::Result<(), DecodeError> {
@@ -284,6 +307,7 @@ pub fn check_decodes(api: ApiKey, version: i16, frame: &[u8]) -> core::result::R
         ApiKey::ApiVersions => api_versions(&mut r, version).map(drop),
         ApiKey::Metadata => metadata(&mut r, version).map(drop),
         ApiKey::Produce => produce(&mut r, version).map(drop),
+        ApiKey::InitProducerId => init_producer_id(&mut r, version).map(drop),
     }
 }
 

@@ -14,12 +14,7 @@ fn every_record_is_delivered_once_in_send_order() {
     sim.run(&mut p, sim.now + 10_000);
     sim.assert_one_report_each(ids.iter().copied());
     // The log holds each record once, where its report says, in order.
-    let delivered = sim.delivered();
-    for (i, id) in ids.iter().enumerate() {
-        let (_, partition, offset) = &delivered[id];
-        let stored = &sim.topics["t"][*partition as usize].log[*offset as usize];
-        assert_eq!(stored.value.as_deref(), Some(format!("v{i}").as_bytes()));
-    }
+    sim.check_logs(true);
     let total: usize = sim.topics["t"].iter().map(|p| p.log.len()).sum();
     assert_eq!(total, 2_000);
     assert_eq!(p.unreported(), 0);
@@ -141,7 +136,7 @@ fn a_dropped_connection_retries_its_batches() {
 fn without_idempotence_a_lost_response_duplicates_as_documented() {
     let mut sim = Sim::new(1, &[("t", 1)]);
     sim.faults.insert(("t".into(), 0), [Fault::DropAfter].into());
-    let mut p = sim.producer(&[("linger.ms", "0")]);
+    let mut p = sim.producer(&[("linger.ms", "0"), ("enable.idempotence", "false")]);
     let ids = sim::send_n(&mut p, "t", 3, sim.now);
     sim.run(&mut p, sim.now + 10_000);
     sim.assert_one_report_each(ids.iter().copied());
@@ -154,13 +149,14 @@ fn without_idempotence_a_lost_response_duplicates_as_documented() {
 fn acks_0_reports_when_handed_over() {
     let mut sim = Sim::new(1, &[("t", 1)]);
     let mut p = sim.producer(&[("acks", "0"), ("linger.ms", "0")]);
+    assert!(!p.config().idempotent, "acks=0 rules idempotence out");
     let ids = sim::send_n(&mut p, "t", 100, sim.now);
     sim.run(&mut p, sim.now + 1_000);
     sim.assert_one_report_each(ids.iter().copied());
     assert!(sim.reports.iter().all(|r| r.error.is_none() && r.base_offset == -1));
     let log: Vec<Stored> = sim.topics["t"][0].log.clone();
     assert_eq!(log.len(), 100);
-    assert!(log.iter().enumerate().all(|(i, s)| s.key.as_deref() == Some(format!("k{i}").as_bytes())));
+    assert!(log.iter().enumerate().all(|(i, s)| s.value.as_deref() == Some(format!("id{i}").as_bytes())));
 }
 
 #[test]
@@ -184,6 +180,105 @@ fn delivery_timeout_fails_records_that_cannot_be_sent() {
     assert!((50..=70).contains(&attempts), "{attempts} connection attempts in 60 s");
 }
 
+#[test]
+fn with_idempotence_a_lost_response_is_deduplicated() {
+    let mut sim = Sim::new(1, &[("t", 1)]);
+    sim.faults.insert(("t".into(), 0), [Fault::DropAfter].into());
+    let mut p = sim.producer(&[("linger.ms", "0")]);
+    assert!(p.config().idempotent, "on by default");
+    let ids = sim::send_n(&mut p, "t", 3, sim.now);
+    sim.run(&mut p, sim.now + 10_000);
+    sim.assert_one_report_each(ids.iter().copied());
+    assert_eq!(sim.topics["t"][0].log.len(), 3, "the retry was recognised as a duplicate");
+    assert_eq!(sim.reports[0].base_offset, 0, "and reported at the first copy's offset");
+    sim.check_logs(true);
+}
+
+#[test]
+fn a_stalled_response_times_out_and_the_retry_is_deduplicated() {
+    let mut sim = Sim::new(1, &[("t", 1)]);
+    sim.faults.insert(("t".into(), 0), [Fault::Stall(5_000)].into());
+    let mut p = sim.producer(&[("linger.ms", "0"), ("request.timeout.ms", "1000")]);
+    let ids = sim::send_n(&mut p, "t", 4, sim.now);
+    sim.run(&mut p, sim.now + 20_000);
+    sim.assert_one_report_each(ids.iter().copied());
+    assert!(sim.reports.iter().all(|r| r.error.is_none()));
+    assert_eq!(sim.topics["t"][0].log.len(), 4);
+    assert!(sim.warnings.iter().any(|w| w.contains("request.timeout.ms")), "{:?}", sim.warnings);
+}
+
+#[test]
+fn lost_producer_state_bumps_the_epoch_and_keeps_order() {
+    let mut sim = Sim::new(1, &[("t", 1)]);
+    let mut p = sim.producer(&[("linger.ms", "0"), ("batch.size", "200")]);
+    let first = sim::send_n(&mut p, "t", 20, sim.now);
+    sim.run(&mut p, sim.now + 1_000);
+    sim.faults.insert(("t".into(), 0), [Fault::LoseProducerState].into());
+    let second = sim::send_n(&mut p, "t", 20, sim.now);
+    sim.run(&mut p, sim.now + 10_000);
+    sim.assert_one_report_each(first.iter().chain(&second).copied());
+    assert!(sim.reports.iter().all(|r| r.error.is_none()), "{:?}", sim.reports.iter().find(|r| r.error.is_some()));
+    let st = &sim.topics["t"][0].producers;
+    assert!(st.values().any(|s| s.epoch == 1), "the epoch was bumped: {st:?}");
+    assert_eq!(sim.topics["t"][0].log.len(), 40);
+    sim.check_logs(true);
+}
+
+#[test]
+fn a_broker_without_init_producer_id_is_reported() {
+    let mut sim = Sim::new(1, &[("t", 1)]);
+    sim.supports_idempotence = false;
+    let mut p = sim.producer(&[("delivery.timeout.ms", "3000"), ("request.timeout.ms", "1000"), ("linger.ms", "0")]);
+    let ids = sim::send_n(&mut p, "t", 2, sim.now);
+    sim.run(&mut p, sim.now + 3_000);
+    sim.assert_one_report_each(ids.iter().copied());
+    assert!(sim.warnings.iter().any(|w| w.contains("enable.idempotence=false")), "{:?}", sim.warnings);
+}
+
+#[test]
+fn the_memory_bound_refuses_records_at_once_and_frees_on_delivery() {
+    let mut sim = Sim::new(1, &[("t", 1)]);
+    let mut p = sim.producer(&[("buffer.memory", "100000"), ("batch.size", "16384")]);
+    let value = [7u8; 1000];
+    let mut accepted = 0;
+    let refused = loop {
+        match p.send("t", &Record { value: Some(&value), ..Default::default() }, sim.now) {
+            Ok(_) => accepted += 1,
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(refused.kind, ErrorKind::QueueFull);
+    assert!((90..=120).contains(&accepted), "{accepted} records of 1000 B under a 100000 B bound");
+    sim.run(&mut p, sim.now + 10_000);
+    assert_eq!(p.unreported(), 0);
+    assert!(p.send("t", &Record { value: Some(&value), ..Default::default() }, sim.now).is_ok(), "room again after delivery");
+    let mut q = sim.producer(&[("queue.buffering.max.messages", "10")]);
+    sim::send_n(&mut q, "t", 10, sim.now);
+    let e = q.send("t", &Record::default(), sim.now).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::QueueFull);
+    assert!(e.message.contains("queue.buffering.max.messages"), "{}", e.message);
+}
+
+#[test]
+fn close_delivers_what_it_can_then_fails_the_rest() {
+    let mut sim = Sim::new(1, &[("t", 1), ("u", 1)]);
+    sim.faults.insert(("u".into(), 0), [Fault::Error(7); 100].into()); // u never succeeds
+    let mut p = sim.producer(&[("linger.ms", "10000")]);
+    let good = sim::send_n(&mut p, "t", 5, sim.now);
+    let bad = sim::send_n(&mut p, "u", 5, sim.now);
+    p.close(sim.now, 3_000);
+    assert_eq!(p.send("t", &Record::default(), sim.now).unwrap_err().kind, ErrorKind::Closed);
+    let start = sim.now;
+    sim.run(&mut p, start + 60_000);
+    sim.assert_one_report_each(good.iter().chain(&bad).copied());
+    let outcome = |id: u64| sim.reports.iter().find(|r| r.records.contains(&id)).unwrap().error.clone();
+    assert!(good.iter().all(|&id| outcome(id).is_none()), "linger.ms is ignored on close");
+    assert!(bad.iter().all(|&id| outcome(id).map(|e| e.kind) == Some(ErrorKind::Closed)));
+    assert_eq!(p.unreported(), 0);
+    assert!(sim.open_conns().is_empty(), "connections closed once all is reported");
+    assert!(p.poll_timeout().is_none_or(|t| t > start + 3_000));
+}
+
 /// A small deterministic PRNG for fault schedules.
 struct Rng(u64);
 impl Rng {
@@ -198,46 +293,100 @@ impl Rng {
     }
 }
 
-/// Seeded chaos: random bytes injected into live connections, random
-/// connection drops, random retriable errors. Whatever happens, nothing
-/// panics and every record gets exactly one report. A failing seed replays
-/// by its number.
-#[test]
-fn seeded_garbage_and_drops_never_lose_a_report() {
-    for seed in 1..=300u64 {
-        let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
-        let mut sim = Sim::new(2, &[("a", 3), ("b", 1)]);
-        for (t, p) in [("a", 0), ("a", 1), ("b", 0)] {
-            let faults: Vec<Fault> = (0..rng.below(4))
-                .map(|_| match rng.below(3) {
-                    0 => Fault::Error([6, 7, 19, 10, 87][rng.below(5) as usize]),
-                    1 => Fault::DropBefore,
-                    _ => Fault::DropAfter,
-                })
-                .collect();
-            sim.faults.insert((t.into(), p), faults.into());
-        }
-        let mut p = sim.producer(&[("linger.ms", "2"), ("delivery.timeout.ms", "20000"), ("request.timeout.ms", "2000")]);
-        let mut ids = Vec::new();
-        for round in 0..20 {
-            let topic = if round % 3 == 0 { "b" } else { "a" };
-            ids.extend(sim::send_n(&mut p, topic, 1 + rng.below(50) as usize, sim.now));
-            let horizon = sim.now + rng.below(30);
-            sim.run(&mut p, horizon);
-            let conns = sim.open_conns();
-            if !conns.is_empty() && rng.below(4) == 0 {
-                let c = conns[rng.below(conns.len() as u64) as usize];
-                if rng.below(2) == 0 {
-                    sim.drop_conn(c);
-                } else {
-                    let len = rng.below(64) as usize;
-                    let junk: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
-                    sim.inject(c, junk);
-                }
-            }
-        }
-        sim.run(&mut p, sim.now + 120_000);
-        assert_eq!(p.unreported(), 0, "seed {seed}");
-        sim.assert_one_report_each(ids.iter().copied());
+/// One seeded schedule: a 3-broker cluster, random faults on every
+/// partition (retriable and fatal error codes, connections dropped before
+/// or after the append, lost producer state, stalls past the request
+/// timeout), responses split into random pieces, leaders moving, random
+/// bytes injected and connections dropped between rounds. Returns the
+/// faults injected. Checks: nothing panics; every record gets exactly one
+/// report; every delivered record is where its report says; with
+/// idempotence, no record is in a log twice and every partition holds its
+/// records in send order; the producer never asks to be woken in the past.
+fn schedule(seed: u64) -> usize {
+    let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let idempotent = seed % 4 != 0;
+    let mut sim = Sim::new(3, &[("a", 3), ("b", 2)]);
+    if rng.below(3) == 0 {
+        sim.fragment = Some(1 + rng.below(40) as usize);
     }
+    for (t, p) in [("a", 0), ("a", 1), ("a", 2), ("b", 0), ("b", 1)] {
+        let faults: Vec<Fault> = (0..rng.below(4))
+            .map(|_| match rng.below(if idempotent { 6 } else { 4 }) {
+                0 => Fault::Error([6, 7, 19, 10, 87, 3][rng.below(6) as usize]),
+                1 => Fault::DropBefore,
+                2 => Fault::DropAfter,
+                3 => Fault::Stall(500 + rng.below(3_000)),
+                _ => Fault::LoseProducerState,
+            })
+            .collect();
+        sim.faults.insert((t.into(), p), faults.into());
+        if rng.below(5) == 0 {
+            sim.move_leader.insert((t.into(), p), rng.below(3) as i32);
+        }
+    }
+    let idem = if idempotent { "true" } else { "false" };
+    let mut p = sim.producer(&[
+        ("linger.ms", "2"),
+        ("batch.size", "600"),
+        ("delivery.timeout.ms", "30000"),
+        ("request.timeout.ms", "1500"),
+        ("enable.idempotence", idem),
+    ]);
+    let mut ids = Vec::new();
+    for round in 0..12 {
+        let topic = if round % 3 == 0 { "b" } else { "a" };
+        ids.extend(sim::send_n(&mut p, topic, 1 + rng.below(40) as usize, sim.now));
+        let horizon = sim.now + rng.below(40);
+        sim.run(&mut p, horizon);
+        let conns = sim.open_conns();
+        if !conns.is_empty() && rng.below(5) == 0 {
+            let c = conns[rng.below(conns.len() as u64) as usize];
+            if rng.below(2) == 0 {
+                sim.drop_conn(c);
+            } else {
+                let junk: Vec<u8> = (0..rng.below(64)).map(|_| rng.next() as u8).collect();
+                sim.inject(c, junk);
+            }
+            sim.faults_injected += 1;
+        }
+    }
+    sim.run(&mut p, sim.now + 200_000);
+    if std::env::var("KPC_SIM_TRACE").is_ok() {
+        eprintln!("faults {:?}\nmoves {:?}\nfragment {:?}", sim.faults, sim.move_leader, sim.fragment);
+        for w in &sim.warnings {
+            eprintln!("warning: {w}");
+        }
+        for r in &sim.reports {
+            eprintln!("report {}-{} @{} {:?} err {:?}", r.topic, r.partition, r.base_offset, r.records, r.error.as_ref().map(|e| &e.message));
+        }
+    }
+    assert_eq!(p.unreported(), 0, "seed {seed}");
+    sim.assert_one_report_each(ids.iter().copied());
+    sim.check_logs(idempotent);
+    sim.faults_injected
+}
+
+/// `KPC_SIM_SCHEDULES` schedules (100,000 by default); `KPC_SIM_SEED=n`
+/// replays one. Prints schedules per second and faults injected.
+#[test]
+fn seeded_fault_schedules_keep_every_guarantee() {
+    if let Ok(seed) = std::env::var("KPC_SIM_SEED") {
+        schedule(seed.parse().expect("KPC_SIM_SEED is a number"));
+        return;
+    }
+    let n: u64 = std::env::var("KPC_SIM_SCHEDULES").ok().and_then(|s| s.parse().ok()).unwrap_or(100_000);
+    let start = std::time::Instant::now();
+    let mut faults = 0;
+    for seed in 1..=n {
+        let r = std::panic::catch_unwind(|| schedule(seed));
+        match r {
+            Ok(f) => faults += f,
+            Err(e) => panic!(
+                "seed {seed} failed (replay: KPC_SIM_SEED={seed} cargo test --test simulated seeded): {:?}",
+                e.downcast_ref::<String>().map(String::as_str).or(e.downcast_ref::<&str>().copied())
+            ),
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!("simulation: {n} schedules, {faults} faults injected, {:.0} schedules/s", n as f64 / secs);
 }

@@ -76,13 +76,13 @@ fn read_request(s: &mut TcpStream) -> Option<(i16, i16, i32)> {
 }
 
 /// ApiVersionsResponse v3 (header v0): Produce 3-11, Metadata 4-12,
-/// ApiVersions 0-3.
+/// ApiVersions 0-3, InitProducerId 0-4.
 fn api_versions_v3(correlation: i32) -> Vec<u8> {
     let mut b = Vec::new();
     b.extend_from_slice(&correlation.to_be_bytes());
     b.extend_from_slice(&0i16.to_be_bytes()); // error code
-    b.push(4); // compact array of 3
-    for (k, min, max) in [(0i16, 3i16, 11i16), (3, 4, 12), (18, 0, 3)] {
+    b.push(5); // compact array of 4
+    for (k, min, max) in [(0i16, 3i16, 11i16), (3, 4, 12), (18, 0, 3), (22, 0, 4)] {
         b.extend_from_slice(&k.to_be_bytes());
         b.extend_from_slice(&min.to_be_bytes());
         b.extend_from_slice(&max.to_be_bytes());

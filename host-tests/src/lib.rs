@@ -107,9 +107,10 @@ pub fn produce_all(client: &mut Client, topic: &str, records: Vec<KafkaRecord>, 
     let mut ids = Vec::with_capacity(records.len());
     let mut reports = Vec::new();
     for part in records.chunks(chunk) {
-        let outcome = client.send(topic, part)?;
-        ensure!(outcome.rejected.is_empty(), "rejected: {:?}", outcome.rejected.first());
-        ids.extend((0..part.len() as u64).map(|i| outcome.first_id + i));
+        let sent = client.send_all(topic, part, Duration::from_secs(60))?;
+        ensure!(sent.rejected.is_empty(), "rejected: {:?}", sent.rejected.first());
+        ids.extend(sent.ids);
+        reports.extend(sent.reports);
         reports.extend(client.step_now()?);
     }
     let sent_to_ms = now_ms();

@@ -46,3 +46,16 @@ fn deltas_follow_the_first_record() {
     assert_eq!(be64(35), 1005, "maxTimestamp");
     assert_eq!(i32::from_be_bytes(b[23..27].try_into().unwrap()), 2, "lastOffsetDelta");
 }
+
+#[test]
+fn restamping_sets_the_identity_and_keeps_the_crc_valid() {
+    let mut w = BatchWriter::new(Vec::new());
+    w.append(&Record { value: Some(b"x"), ..Default::default() }, 5);
+    let identity = ProducerIdentity { producer_id: 7, producer_epoch: 2, base_sequence: 40 };
+    let mut b = w.finish(ProducerIdentity::NONE);
+    restamp(&mut b, identity);
+    let mut w2 = BatchWriter::new(Vec::new());
+    w2.append(&Record { value: Some(b"x"), ..Default::default() }, 5);
+    assert_eq!(b, w2.finish(identity), "restamped equals stamped at finish");
+    assert_eq!(u32::from_be_bytes(b[17..21].try_into().unwrap()), crc32c(&b[21..]));
+}

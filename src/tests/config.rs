@@ -37,8 +37,25 @@ fn errors_name_the_key_and_the_reason() {
     assert_eq!(e.key, "bootstrap.servers");
     let e = Config::from_pairs([("bootstrap.servers", "h:1"), ("compression.type", "lz5")]).unwrap_err();
     assert_eq!(e.key, "compression.type");
-    let e = Config::from_pairs([("bootstrap.servers", "h:1"), ("enable.idempotence", "true")]).unwrap_err();
+    let e = Config::from_pairs([("bootstrap.servers", "h:1"), ("enable.idempotence", "true"), ("acks", "1")]).unwrap_err();
+    assert_eq!(e.key, "enable.idempotence");
+    assert!(e.reason.contains("acks=all"), "{e}");
+    let e = Config::from_pairs([("bootstrap.servers", "h:1"), ("enable.idempotence", "true"), ("max.in.flight", "6")]).unwrap_err();
     assert_eq!(e.key, "enable.idempotence");
     let e = Config::from_pairs([("bootstrap.servers", "h:1"), ("delivery.timeout.ms", "10")]).unwrap_err();
     assert_eq!(e.key, "delivery.timeout.ms");
+}
+
+#[test]
+fn idempotence_is_on_by_default_unless_the_settings_rule_it_out() {
+    let on = |pairs: &[(&str, &str)]| {
+        let mut all = alloc::vec![("bootstrap.servers", "h:1")];
+        all.extend_from_slice(pairs);
+        Config::from_pairs(all).unwrap().idempotent
+    };
+    assert!(on(&[]));
+    assert!(!on(&[("acks", "1")]), "unset follows acks, as in the Java client");
+    assert!(!on(&[("max.in.flight.requests.per.connection", "10")]));
+    assert!(!on(&[("enable.idempotence", "false")]));
+    assert!(on(&[("enable.idempotence", "true")]));
 }

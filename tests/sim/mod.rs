@@ -18,11 +18,24 @@ pub struct Stored {
     pub timestamp: i64,
 }
 
+/// What a broker remembers of one producer on one partition (Kafka keeps
+/// the last 5 batches for deduplication).
+#[derive(Debug, Clone, Default)]
+pub struct ProducerState {
+    pub epoch: i16,
+    pub last_seq: i32,
+    /// (first sequence, last sequence, base offset) of recent batches.
+    pub recent: VecDeque<(i32, i32, i64)>,
+}
+
 #[derive(Debug, Clone)]
 pub struct SimPartition {
     pub leader: i32,
     pub epoch: i32,
     pub log: Vec<Stored>,
+    /// Records before this were deleted by retention.
+    pub log_start: usize,
+    pub producers: HashMap<i64, ProducerState>,
 }
 
 /// What a broker does with the next Produce request for a partition.
@@ -35,6 +48,14 @@ pub enum Fault {
     /// Append, then drop the connection before answering (the classic
     /// duplicate case without idempotence).
     DropAfter,
+    /// Retention deletes the whole log first, and with it every producer's
+    /// state (Kafka rebuilds that state from the log, so it is lost only
+    /// with the batches it describes): the next batch of a producer gets
+    /// UNKNOWN_PRODUCER_ID.
+    LoseProducerState,
+    /// Append, then answer only after this many ms (past the request
+    /// timeout the producer gives up on the connection).
+    Stall(u64),
 }
 
 struct SimConn {
@@ -48,6 +69,14 @@ pub struct Sim {
     pub topics: BTreeMap<String, Vec<SimPartition>>,
     conns: HashMap<u32, SimConn>,
     to_producer: VecDeque<(u32, Vec<u8>)>,
+    /// Responses held back until a time (stalls).
+    held: Vec<(u64, u32, Vec<u8>)>,
+    /// Split responses into pieces of at most this many bytes (partial reads).
+    pub fragment: Option<usize>,
+    pub supports_idempotence: bool,
+    next_producer_id: i64,
+    pub faults_injected: usize,
+    current_cid: i32,
     connecting: VecDeque<u32>,
     closing: VecDeque<(u32, String)>,
     /// Faults to apply, per (topic, partition), in order.
@@ -78,7 +107,10 @@ impl Sim {
     pub fn new(brokers: i32, topics: &[(&str, i32)]) -> Sim {
         let mut t = BTreeMap::new();
         for (name, n) in topics {
-            t.insert(name.to_string(), (0..*n).map(|p| SimPartition { leader: p % brokers, epoch: 0, log: Vec::new() }).collect());
+            t.insert(
+                name.to_string(),
+                (0..*n).map(|p| SimPartition { leader: p % brokers, epoch: 0, log: Vec::new(), log_start: 0, producers: HashMap::new() }).collect(),
+            );
         }
         Sim {
             now: 1_700_000_000_000,
@@ -86,6 +118,12 @@ impl Sim {
             topics: t,
             conns: HashMap::new(),
             to_producer: VecDeque::new(),
+            held: Vec::new(),
+            fragment: None,
+            supports_idempotence: true,
+            next_producer_id: 1000,
+            faults_injected: 0,
+            current_cid: 0,
             connecting: VecDeque::new(),
             closing: VecDeque::new(),
             faults: HashMap::new(),
@@ -139,9 +177,24 @@ impl Sim {
                 moved = true;
                 p.handle_connected(c, self.now);
             }
+            let now = self.now;
+            let (due, later): (Vec<_>, Vec<_>) = self.held.drain(..).partition(|h| h.0 <= now);
+            self.held = later;
+            for (_, c, bytes) in due {
+                if self.conns.contains_key(&c) {
+                    self.to_producer.push_back((c, bytes));
+                }
+            }
             while let Some((c, bytes)) = self.to_producer.pop_front() {
                 moved = true;
-                p.handle_received(c, &bytes, self.now);
+                match self.fragment {
+                    Some(n) => {
+                        for piece in bytes.chunks(n.max(1)) {
+                            p.handle_received(c, piece, self.now);
+                        }
+                    }
+                    None => p.handle_received(c, &bytes, self.now),
+                }
             }
             while let Some((c, why)) = self.closing.pop_front() {
                 moved = true;
@@ -151,7 +204,15 @@ impl Sim {
                 idle_wakeups = 0;
                 continue;
             }
-            match p.poll_timeout() {
+            let next_held = self.held.iter().map(|h| h.0).min();
+            let next = match (p.poll_timeout(), next_held) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            match next {
+                Some(t) if next_held == Some(t) && t <= until => {
+                    self.now = self.now.max(t);
+                }
                 Some(t) if t <= until => {
                     if t <= self.now {
                         idle_wakeups += 1;
@@ -195,6 +256,9 @@ impl Sim {
 
     /// Drops connection `conn` as a network failure would.
     pub fn drop_conn(&mut self, conn: u32) {
+        if std::env::var("KPC_SIM_TRACE").is_ok() {
+            eprintln!("t={} drop conn {conn}", self.now);
+        }
         if self.conns.remove(&conn).is_some() {
             self.closing.push_back((conn, "connection reset".into()));
         }
@@ -236,11 +300,9 @@ impl Sim {
         let api = r.i16("api").unwrap();
         let version = r.i16("version").unwrap();
         let cid = r.i32("cid").unwrap();
+        self.current_cid = cid;
         r.nullable_str(false, "client id").unwrap();
-        let flexible = match api {
-            18 => version >= 3,
-            _ => version >= 9,
-        };
+        let flexible = flexible_v(api, version);
         if flexible {
             r.skip_tagged_fields().unwrap();
         }
@@ -254,7 +316,10 @@ impl Sim {
         match api {
             18 => {
                 w.i16(0);
-                let keys = [(0i16, 3i16, self.max_produce_version), (3, 4, self.max_metadata_version), (18, 0, 3)];
+                let mut keys = vec![(0i16, 3i16, self.max_produce_version), (3, 4, self.max_metadata_version), (18, 0, 3)];
+                if self.supports_idempotence {
+                    keys.push((22, 0, 5));
+                }
                 w.array_len(keys.len(), flexible);
                 for (k, min, max) in keys {
                     w.i16(k);
@@ -267,6 +332,27 @@ impl Sim {
                 if version >= 1 {
                     w.i32(0);
                 }
+                if flexible {
+                    w.no_tagged_fields();
+                }
+            }
+            22 => {
+                r.nullable_str(flexible_v(22, version), "txn").unwrap();
+                r.i32("timeout").unwrap();
+                let (pid, epoch) = if version >= 3 { (r.i64("pid").unwrap(), r.i16("epoch").unwrap()) } else { (-1, -1) };
+                if std::env::var("KPC_SIM_TRACE").is_ok() {
+                    eprintln!("t={} conn {conn} InitProducerId v{version} with {pid}/{epoch}", self.now);
+                }
+                let (pid, epoch) = if pid < 0 {
+                    self.next_producer_id += 1;
+                    (self.next_producer_id, 0)
+                } else {
+                    (pid, epoch + 1)
+                };
+                w.i32(0);
+                w.i16(0);
+                w.i64(pid);
+                w.i16(epoch);
                 if flexible {
                     w.no_tagged_fields();
                 }
@@ -356,6 +442,7 @@ impl Sim {
         let nt = r.array_len(flex, 1, "topics").unwrap();
         let mut results: Vec<(String, Vec<(i32, i16, i64, Option<(i32, i32)>)>)> = Vec::new();
         let mut drop_after = false;
+        let mut stall = 0u64;
         for _ in 0..nt {
             let name = r.str(flex, "name").unwrap().to_string();
             let np = r.array_len(flex, 1, "partitions").unwrap();
@@ -381,6 +468,13 @@ impl Sim {
                     parts.push((index, 6, -1, Some((p.leader, p.epoch))));
                     continue;
                 }
+                if fault.is_some() {
+                    self.faults_injected += 1;
+                }
+                if fault == Some(Fault::LoseProducerState) {
+                    p.producers.clear();
+                    p.log_start = p.log.len();
+                }
                 match fault {
                     Some(Fault::Error(code)) => parts.push((index, code, -1, None)),
                     Some(Fault::DropBefore) => {
@@ -388,10 +482,35 @@ impl Sim {
                         return None;
                     }
                     f => {
-                        let base = p.log.len() as i64;
-                        p.log.extend(decode_batch(batch));
-                        parts.push((index, 0, base, None));
+                        let records = decode_batch(batch);
+                        let count = records.len() as i32;
+                        let (pid, epoch, seq) = batch_identity(batch);
+                        let verdict = if pid < 0 { Ok(None) } else { check_sequence(p.producers.entry(pid).or_default(), pid, epoch, seq, count, &p.log) };
+                        if std::env::var("KPC_SIM_TRACE").is_ok() {
+                            eprintln!("t={} conn {conn} node {node} {name}-{index} pid {pid} epoch {epoch} seq {seq} n {count} -> {verdict:?} fault {fault:?}", self.now);
+                        }
+                        match verdict {
+                            Err(code) => parts.push((index, code, -1, None)),
+                            Ok(Some(dup_offset)) => parts.push((index, 0, dup_offset, None)),
+                            Ok(None) => {
+                                let base = p.log.len() as i64;
+                                p.log.extend(records);
+                                if pid >= 0 {
+                                    let st = p.producers.get_mut(&pid).unwrap();
+                                    st.epoch = epoch;
+                                    st.last_seq = seq + count - 1;
+                                    st.recent.push_back((seq, seq + count - 1, base));
+                                    if st.recent.len() > 5 {
+                                        st.recent.pop_front();
+                                    }
+                                }
+                                parts.push((index, 0, base, None));
+                            }
+                        }
                         drop_after |= f == Some(Fault::DropAfter);
+                        if let Some(Fault::Stall(ms)) = f {
+                            stall = stall.max(ms);
+                        }
                     }
                 }
             }
@@ -407,6 +526,7 @@ impl Sim {
         if acks == 0 {
             return None;
         }
+        let stall_until = (stall > 0).then(|| self.now + stall);
         let mut out = Vec::new();
         let mut w = Writer::new(&mut out);
         w.array_len(results.len(), flex);
@@ -468,8 +588,39 @@ impl Sim {
                 w.raw(&body);
             }
         }
+        if let Some(at) = stall_until {
+            let mut framed = Vec::new();
+            let mut w = Writer::new(&mut framed);
+            w.i32(0);
+            w.i32(self.current_cid);
+            if flex {
+                w.no_tagged_fields();
+            }
+            w.raw(&out);
+            let size = (framed.len() - 4) as i32;
+            framed[..4].copy_from_slice(&size.to_be_bytes());
+            self.held.push((at, conn, framed));
+            return None;
+        }
         Some(out)
     }
+}
+
+fn flexible_v(api: i16, version: i16) -> bool {
+    match api {
+        18 => version >= 3,
+        22 => version >= 2,
+        _ => version >= 9,
+    }
+}
+
+/// The producer identity in a RecordBatch header: (id, epoch, base sequence).
+pub fn batch_identity(b: &[u8]) -> (i64, i16, i32) {
+    (
+        i64::from_be_bytes(b[43..51].try_into().unwrap()),
+        i16::from_be_bytes(b[51..53].try_into().unwrap()),
+        i32::from_be_bytes(b[53..57].try_into().unwrap()),
+    )
 }
 
 /// Decodes an uncompressed RecordBatch v2, checking its CRC and counts.
@@ -516,12 +667,76 @@ pub fn decode_batch(b: &[u8]) -> Vec<Stored> {
     out
 }
 
-/// Sends `n` keyed records `k{i}` -> `v{i}` to `topic`; returns their ids.
+/// Sends `n` keyed records to `topic`, the value naming the record id
+/// (`id{n}`), so a log can be checked for loss, duplicates and order.
 pub fn send_n(p: &mut Producer, topic: &str, n: usize, now: u64) -> Vec<u64> {
     (0..n)
         .map(|i| {
-            let (k, v) = (format!("k{i}"), format!("v{i}"));
+            let k = format!("k{}", i % 37);
+            let v = format!("id{}", p.next_record_id());
             p.send(topic, &Record { key: Some(k.as_bytes()), value: Some(v.as_bytes()), ..Default::default() }, now).expect("accepted")
         })
         .collect()
+}
+
+impl Sim {
+    /// Checks the logs against the reports: every delivered record is at
+    /// the offset its report names; with `exactly_once`, no record is in
+    /// any log twice and each partition holds its records in send order.
+    pub fn check_logs(&self, exactly_once: bool) {
+        let id_of = |s: &Stored| -> u64 { std::str::from_utf8(s.value.as_deref().unwrap()).unwrap()[2..].parse().unwrap() };
+        for (id, (topic, partition, offset)) in self.delivered() {
+            let part = &self.topics[&topic][partition as usize];
+            let log = &part.log;
+            if offset >= 0 && (offset as usize) < part.log_start {
+                continue; // deleted by retention
+            }
+            if offset >= 0 {
+                assert_eq!(log.get(offset as usize).map(id_of), Some(id), "record {id} not at {topic}-{partition}@{offset}");
+            } else {
+                assert!(log.iter().any(|s| id_of(s) == id), "record {id} reported delivered, not in {topic}-{partition}");
+            }
+        }
+        if exactly_once {
+            for (topic, parts) in &self.topics {
+                for (p, part) in parts.iter().enumerate() {
+                    let ids: Vec<u64> = part.log[part.log_start..].iter().map(id_of).collect();
+                    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{topic}-{p}: duplicated or out of order: {ids:?}");
+                }
+            }
+        }
+    }
+}
+
+/// Kafka's sequence check for one producer on one partition: Ok(None) to
+/// append, Ok(Some(offset)) for a duplicate of a recent batch, Err(code).
+fn check_sequence(st: &mut ProducerState, _pid: i64, epoch: i16, seq: i32, count: i32, _log: &[Stored]) -> Result<Option<i64>, i16> {
+    let fresh = st.recent.is_empty() && st.last_seq == 0 && st.epoch == 0;
+    if fresh {
+        // No state: only a batch starting a sequence is accepted.
+        if seq != 0 {
+            return Err(59); // UNKNOWN_PRODUCER_ID
+        }
+        st.epoch = epoch;
+        st.last_seq = -1;
+        return Ok(None);
+    }
+    if epoch < st.epoch {
+        return Err(47); // INVALID_PRODUCER_EPOCH
+    }
+    if epoch > st.epoch {
+        if seq != 0 {
+            return Err(45);
+        }
+        st.recent.clear();
+        st.last_seq = -1;
+        return Ok(None);
+    }
+    if let Some(&(_, _, offset)) = st.recent.iter().find(|r| r.0 == seq && r.1 == seq + count - 1) {
+        return Ok(Some(offset));
+    }
+    if seq != st.last_seq.wrapping_add(1) {
+        return Err(45); // OUT_OF_ORDER_SEQUENCE_NUMBER
+    }
+    Ok(None)
 }

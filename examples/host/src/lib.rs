@@ -256,6 +256,51 @@ impl Client {
         Ok(())
     }
 
+    /// Sends every record, waiting while the producer's queue is full
+    /// (like the Java client's blocking `send`, bounded by `timeout`):
+    /// the refused tail of a call is resent, in order, once reports have
+    /// freed room. Returns the records refused for other reasons, as
+    /// (index into `records`, error), and the reports that came meanwhile.
+    pub fn send_all(&mut self, topic: &str, records: &[KafkaRecord], timeout: Duration) -> Result<SendAll> {
+        let end = Instant::now() + timeout;
+        let mut out = SendAll::default();
+        let mut from = 0;
+        while from < records.len() {
+            let outcome = self.send(topic, &records[from..])?;
+            if out.first_id.is_none() {
+                out.first_id = Some(outcome.first_id);
+            }
+            let full = outcome.rejected.iter().find(|r| r.error.kind == ErrorKind::QueueFull).map(|r| r.index as usize);
+            for r in outcome.rejected.iter().filter(|r| Some(r.index as usize) < full.or(Some(usize::MAX))) {
+                out.rejected.push((from + r.index as usize, r.error.clone()));
+            }
+            out.ids.extend((0..full.unwrap_or(records.len() - from)).map(|i| outcome.first_id + i as u64));
+            match full {
+                None => from = records.len(),
+                Some(i) => {
+                    from += i;
+                    if Instant::now() > end {
+                        return Err(anyhow!("queue still full after {timeout:?}"));
+                    }
+                    out.reports.extend(self.poll(Duration::from_millis(20))?);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Stops the producer: sends what is left, fails what is undelivered
+    /// after `timeout`, and returns every remaining report.
+    pub fn close(&mut self, timeout: Duration) -> Result<Vec<DeliveryReport>> {
+        let p = self.bindings.kafka_producer_producer().producer();
+        p.call_close(&mut self.store, self.producer, timeout.as_millis() as u64, now_ms())?;
+        let mut reports = self.step_now()?;
+        while self.unreported > 0 {
+            reports.extend(self.poll(Duration::from_millis(100))?);
+        }
+        Ok(reports)
+    }
+
     /// Records accepted and not yet reported.
     pub fn unreported(&self) -> u64 {
         self.unreported
@@ -326,6 +371,19 @@ impl Client {
         }
         Ok(reports)
     }
+}
+
+/// What `send_all` did.
+#[derive(Debug, Default)]
+pub struct SendAll {
+    /// The id of the first record accepted.
+    pub first_id: Option<u64>,
+    /// Ids of the accepted records, in order.
+    pub ids: Vec<u64>,
+    /// Records refused for good: (index, error).
+    pub rejected: Vec<(usize, ProduceError)>,
+    /// Reports that arrived while waiting for room.
+    pub reports: Vec<DeliveryReport>,
 }
 
 /// A record with a value only, the commonest kind.

@@ -153,19 +153,17 @@ fn main() -> Result<()> {
             }
             if chunk.len() == chunk.capacity() || (n == 0 && !chunk.is_empty()) {
                 records += chunk.len() as u64;
-                let outcome = client.send(&args.topic, &chunk)?;
-                for r in outcome.rejected {
+                // Waits while buffer.memory / queue.buffering.max.messages
+                // are full, as the Java client's send blocks.
+                let sent = client.send_all(&args.topic, &chunk, Duration::from_secs(600))?;
+                for (_, e) in sent.rejected {
                     rejected += 1;
-                    note_error(format!("rejected: {}", r.error.message), &mut first_errors);
+                    note_error(format!("rejected: {}", e.message), &mut first_errors);
                 }
+                tally(sent.reports, &mut failed, &mut delivered, &mut first_errors);
                 chunk.clear();
                 let reports = client.step_now()?;
                 tally(reports, &mut failed, &mut delivered, &mut first_errors);
-                // Keep a bounded amount of data in flight.
-                while client.unreported() > 100_000 {
-                    let reports = client.poll(Duration::from_millis(50))?;
-                    tally(reports, &mut failed, &mut delivered, &mut first_errors);
-                }
             }
             if n == 0 {
                 break;
@@ -173,7 +171,7 @@ fn main() -> Result<()> {
         }
     }
     // delivery.timeout.ms bounds how long this can take; allow it fully.
-    let reports = client.flush_and_wait(Duration::from_secs(600))?;
+    let reports = client.close(Duration::from_secs(600))?;
     tally(reports, &mut failed, &mut delivered, &mut first_errors);
     let secs = start.elapsed().as_secs_f64().max(1e-9);
 
