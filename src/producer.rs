@@ -70,6 +70,8 @@ pub struct Producer {
     partitioner: Partitioner,
     conns: Vec<Connection>,
     node_backoff: BTreeMap<i32, Backoff>,
+    /// Brokers that asked for a pause (KIP-219 throttling), until when.
+    throttled: BTreeMap<i32, u64>,
     next_conn_id: ConnId,
     next_correlation_id: i32,
     next_record_id: RecordId,
@@ -101,6 +103,7 @@ impl Producer {
             partitioner,
             conns: Vec::new(),
             node_backoff: BTreeMap::new(),
+            throttled: BTreeMap::new(),
             next_conn_id: 1,
             next_correlation_id: 1,
             next_record_id: 0,
@@ -343,6 +346,9 @@ impl Producer {
             }
             if let Some(f) = conn.in_flight.front() {
                 consider(f.sent_ms.saturating_add(c.request_timeout_ms));
+            }
+            if let Some(&t) = self.throttled.get(&conn.node) {
+                consider(t);
             }
         }
         let wanted = match (self.metadata.due_at(), self.metadata.stale_at(c.metadata_max_age_ms)) {
@@ -776,7 +782,8 @@ impl Producer {
                 return; // waiting for a producer id or an epoch bump
             }
         }
-        let ids: Vec<ConnId> = self.conns.iter().filter(|c| c.is_ready() && c.node >= 0).map(|c| c.id).collect();
+        let throttled = |node: i32| self.throttled.get(&node).is_some_and(|&t| now < t);
+        let ids: Vec<ConnId> = self.conns.iter().filter(|c| c.is_ready() && c.node >= 0 && !throttled(c.node)).map(|c| c.id).collect();
         for conn in ids {
             loop {
                 let Some(c) = self.conns.iter().find(|c| c.id == conn) else { break };
@@ -1119,6 +1126,13 @@ impl Producer {
                 Ok(())
             }
             (InFlightKind::Produce(batches), Decoded::Produce(r)) => {
+                if r.throttle_time_ms > 0 {
+                    // KIP-219: the broker answered at once but asks for a
+                    // pause; honour it by muting this connection.
+                    let until = now.saturating_add(r.throttle_time_ms as u64);
+                    let t = self.throttled.entry(node).or_default();
+                    *t = (*t).max(until);
+                }
                 self.on_produce(batches, &r, now);
                 Ok(())
             }

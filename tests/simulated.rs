@@ -225,6 +225,23 @@ fn lost_producer_state_bumps_the_epoch_and_keeps_order() {
 }
 
 #[test]
+fn a_throttled_connection_is_muted_for_the_time_asked() {
+    let mut sim = Sim::new(1, &[("t", 1)]);
+    sim.faults.insert(("t".into(), 0), [Fault::Throttle(2_000)].into());
+    let mut p = sim.producer(&[("linger.ms", "0")]);
+    sim::send_n(&mut p, "t", 1, sim.now);
+    let start = sim.now;
+    sim.run(&mut p, start + 10);
+    assert_eq!(sim.reports.len(), 1);
+    let ids = sim::send_n(&mut p, "t", 5, sim.now);
+    sim.run(&mut p, start + 1_999);
+    assert_eq!(sim.reports.len(), 1, "nothing sent while throttled");
+    sim.run(&mut p, start + 2_100);
+    sim.assert_one_report_each(std::iter::once(0).chain(ids.iter().copied()));
+    assert_eq!(sim.throttle_violations, 0);
+}
+
+#[test]
 fn a_broker_without_init_producer_id_is_reported() {
     let mut sim = Sim::new(1, &[("t", 1)]);
     sim.supports_idempotence = false;
@@ -296,7 +313,7 @@ impl Rng {
 /// One seeded schedule: a 3-broker cluster, random faults on every
 /// partition (retriable and fatal error codes, connections dropped before
 /// or after the append, lost producer state, stalls past the request
-/// timeout), responses split into random pieces, leaders moving, random
+/// timeout, throttling), requests and responses split into random pieces, leaders moving, random
 /// bytes injected and connections dropped between rounds. Returns the
 /// faults injected. Checks: nothing panics; every record gets exactly one
 /// report; every delivered record is where its report says; with
@@ -311,11 +328,12 @@ fn schedule(seed: u64) -> usize {
     }
     for (t, p) in [("a", 0), ("a", 1), ("a", 2), ("b", 0), ("b", 1)] {
         let faults: Vec<Fault> = (0..rng.below(4))
-            .map(|_| match rng.below(if idempotent { 6 } else { 4 }) {
+            .map(|_| match rng.below(if idempotent { 7 } else { 5 }) {
                 0 => Fault::Error([6, 7, 19, 10, 87, 3][rng.below(6) as usize]),
                 1 => Fault::DropBefore,
                 2 => Fault::DropAfter,
                 3 => Fault::Stall(500 + rng.below(3_000)),
+                4 => Fault::Throttle(rng.below(2_000)),
                 _ => Fault::LoseProducerState,
             })
             .collect();
@@ -363,6 +381,7 @@ fn schedule(seed: u64) -> usize {
     assert_eq!(p.unreported(), 0, "seed {seed}");
     sim.assert_one_report_each(ids.iter().copied());
     sim.check_logs(idempotent);
+    assert_eq!(sim.throttle_violations, 0, "seed {seed}: sent to a broker that throttled us");
     sim.faults_injected
 }
 

@@ -56,6 +56,8 @@ pub enum Fault {
     /// Append, then answer only after this many ms (past the request
     /// timeout the producer gives up on the connection).
     Stall(u64),
+    /// Append, and ask the producer to pause this many ms (quota throttling).
+    Throttle(u64),
 }
 
 struct SimConn {
@@ -68,7 +70,8 @@ pub struct Sim {
     pub brokers: BTreeMap<i32, u16>,
     pub topics: BTreeMap<String, Vec<SimPartition>>,
     conns: HashMap<u32, SimConn>,
-    to_producer: VecDeque<(u32, Vec<u8>)>,
+    /// Bytes for the producer, with the throttle a response carries.
+    to_producer: VecDeque<(u32, Vec<u8>, Option<(i32, u64)>)>,
     /// Responses held back until a time (stalls).
     held: Vec<(u64, u32, Vec<u8>)>,
     /// Split responses into pieces of at most this many bytes (partial reads).
@@ -77,6 +80,14 @@ pub struct Sim {
     next_producer_id: i64,
     pub faults_injected: usize,
     current_cid: i32,
+    /// conn -> (throttled until, highest correlation id seen when the
+    /// producer read the throttled response).
+    throttled_until: HashMap<u32, (u64, i32)>,
+    throttle_pending: Option<(i32, u64)>,
+    corrupted: std::collections::HashSet<u32>,
+    max_cid_seen: i32,
+    /// Produce requests a broker received while it had the producer throttled.
+    pub throttle_violations: usize,
     connecting: VecDeque<u32>,
     closing: VecDeque<(u32, String)>,
     /// Faults to apply, per (topic, partition), in order.
@@ -124,6 +135,11 @@ impl Sim {
             next_producer_id: 1000,
             faults_injected: 0,
             current_cid: 0,
+            throttled_until: HashMap::new(),
+            throttle_pending: None,
+            corrupted: Default::default(),
+            max_cid_seen: 0,
+            throttle_violations: 0,
             connecting: VecDeque::new(),
             closing: VecDeque::new(),
             faults: HashMap::new(),
@@ -165,7 +181,11 @@ impl Sim {
                             self.closing.push_back((conn, "unknown host".into()));
                         }
                     }
-                    Output::Transmit { conn, data } => self.receive(conn, &data),
+                    Output::Transmit { conn, data } => match self.fragment {
+                        // Partial writes: the broker reads the request in pieces.
+                        Some(n) => data.chunks(n.max(1)).for_each(|piece| self.receive(conn, piece)),
+                        None => self.receive(conn, &data),
+                    },
                     Output::Close { conn } => {
                         self.conns.remove(&conn);
                     }
@@ -182,11 +202,16 @@ impl Sim {
             self.held = later;
             for (_, c, bytes) in due {
                 if self.conns.contains_key(&c) {
-                    self.to_producer.push_back((c, bytes));
+                    self.to_producer.push_back((c, bytes, None));
                 }
             }
-            while let Some((c, bytes)) = self.to_producer.pop_front() {
+            while let Some((c, bytes, throttle)) = self.to_producer.pop_front() {
                 moved = true;
+                // Checked per connection: a response on a connection the
+                // producer already dropped is never read.
+                if let Some((_, until)) = throttle.filter(|_| !self.corrupted.contains(&c)) {
+                    self.throttled_until.insert(c, (until, self.max_cid_seen));
+                }
                 match self.fragment {
                     Some(n) => {
                         for piece in bytes.chunks(n.max(1)) {
@@ -273,7 +298,10 @@ impl Sim {
     /// Bytes for the producer as if a broker sent them on `conn`.
     pub fn inject(&mut self, conn: u32, bytes: Vec<u8>) {
         if self.conns.contains_key(&conn) {
-            self.to_producer.push_back((conn, bytes));
+            // The stream may no longer frame: responses after this may never
+            // be read, so throttles on it are not checked.
+            self.corrupted.insert(conn);
+            self.to_producer.push_back((conn, bytes, None));
         }
     }
 
@@ -301,6 +329,8 @@ impl Sim {
         let version = r.i16("version").unwrap();
         let cid = r.i32("cid").unwrap();
         self.current_cid = cid;
+        self.throttle_pending = None;
+        self.max_cid_seen = self.max_cid_seen.max(cid);
         r.nullable_str(false, "client id").unwrap();
         let flexible = flexible_v(api, version);
         if flexible {
@@ -374,7 +404,8 @@ impl Sim {
         }
         let size = (out.len() - 4) as i32;
         out[..4].copy_from_slice(&size.to_be_bytes());
-        self.to_producer.push_back((conn, out));
+        let throttle = self.throttle_pending.take();
+        self.to_producer.push_back((conn, out, throttle));
     }
 
     fn metadata_response(&self, w: &mut Writer<'_>, v: i16, flex: bool) {
@@ -443,6 +474,16 @@ impl Sim {
         let mut results: Vec<(String, Vec<(i32, i16, i64, Option<(i32, i32)>)>)> = Vec::new();
         let mut drop_after = false;
         let mut stall = 0u64;
+        let mut throttle = 0u64;
+        // A request sent after the producer read a throttled response
+        // (its correlation id is higher than any seen by then) and before
+        // the throttle ends is a violation.
+        if self.throttled_until.get(&conn).is_some_and(|&(t, floor)| self.now < t && self.current_cid > floor) {
+            self.throttle_violations += 1;
+            if std::env::var("KPC_SIM_TRACE").is_ok() {
+                eprintln!("t={} VIOLATION conn {conn} cid {} throttle {:?}", self.now, self.current_cid, self.throttled_until.get(&conn));
+            }
+        }
         for _ in 0..nt {
             let name = r.str(flex, "name").unwrap().to_string();
             let np = r.array_len(flex, 1, "partitions").unwrap();
@@ -511,6 +552,11 @@ impl Sim {
                         if let Some(Fault::Stall(ms)) = f {
                             stall = stall.max(ms);
                         }
+                        if let Some(Fault::Throttle(ms)) = f {
+                            throttle = throttle.max(ms);
+                            // Counts from when the producer reads the response.
+                            self.throttle_pending = Some((node, self.now + ms));
+                        }
                     }
                 }
             }
@@ -565,7 +611,7 @@ impl Sim {
                 w.no_tagged_fields();
             }
         }
-        w.i32(0); // throttle
+        w.i32(throttle as i32);
         if flex {
             if leaders.is_empty() || v < 10 {
                 w.no_tagged_fields();
