@@ -1,0 +1,16 @@
+//! Every response decoder, at every version the producer negotiates, fed
+//! arbitrary frames: it must return Ok or Err, never panic.
+#![no_main]
+
+use kafka_producer_component::request::ApiKey;
+use kafka_producer_component::response::check_decodes;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&selector, frame)) = data.split_first() else { return };
+    let apis = [ApiKey::ApiVersions, ApiKey::Metadata, ApiKey::Produce, ApiKey::InitProducerId];
+    let api = apis[(selector & 3) as usize];
+    let (min, max) = api.supported();
+    let version = min + (selector >> 2) as i16 % (max - min + 1);
+    let _ = check_decodes(api, version, frame);
+});
