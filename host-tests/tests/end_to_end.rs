@@ -36,7 +36,7 @@ fn round_trip(acks: &str, reader: Reader, partitions: u32, n: usize) {
     let mut c = client(&[("bootstrap.servers", &broker.bootstrap()), ("acks", acks)]);
     let produced = produce_all(&mut c, "t", mixed_records(n), 500).unwrap();
     let read = read_back(reader, &broker.bootstrap(), "t", partitions, n).unwrap();
-    verify(&produced, &read, acks != "0").unwrap();
+    assert_eq!(verify(&produced, &read, acks != "0").unwrap(), 0, "every offset reported");
     let used: std::collections::BTreeSet<i32> = read.iter().map(|r| r.partition).collect();
     assert_eq!(used.len(), partitions as usize, "records spread over every partition");
 }
@@ -66,7 +66,7 @@ fn explicit_partitions_are_honoured() {
         .collect();
     let produced = produce_all(&mut c, "p", records, 100).unwrap();
     let read = read_back(Reader::KafkaPython, &broker.bootstrap(), "p", 5, 1_000).unwrap();
-    verify(&produced, &read, true).unwrap();
+    assert_eq!(verify(&produced, &read, true).unwrap(), 0, "every offset reported");
 }
 
 #[test]
@@ -82,7 +82,7 @@ fn values_from_0_bytes_to_1_mb() {
         .collect();
     let produced = produce_all(&mut c, "sizes", records, 3).unwrap();
     let read = read_back(Reader::Confluent, &broker.bootstrap(), "sizes", 2, sizes.len()).unwrap();
-    verify(&produced, &read, true).unwrap();
+    assert_eq!(verify(&produced, &read, true).unwrap(), 0, "every offset reported");
 }
 
 #[test]
@@ -94,5 +94,5 @@ fn hundred_thousand_records_in_one_run() {
         (0..100_000).map(|i| keyed(format!("key-{}", i % 1013).as_bytes(), format!("{{\"n\":{i}}}").as_bytes())).collect();
     let produced = produce_all(&mut c, "bulk", records, 2_000).unwrap();
     let read = read_back(Reader::Confluent, &broker.bootstrap(), "bulk", 6, 100_000).unwrap();
-    verify(&produced, &read, true).unwrap();
+    assert_eq!(verify(&produced, &read, true).unwrap(), 0, "every offset reported");
 }

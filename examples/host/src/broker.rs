@@ -37,11 +37,18 @@ impl Broker {
     /// Starts a broker on a free loopback port and waits until it accepts
     /// connections.
     pub fn start() -> Result<Broker> {
+        Broker::start_advertising(None)
+    }
+
+    /// Starts a broker that tells clients (in metadata) to connect to
+    /// `advertised_port` instead of its own: a proxy in front of it.
+    pub fn start_advertising(advertised_port: Option<u16>) -> Result<Broker> {
         let bin = tansu_bin();
         let port = free_port()?;
         let url = format!("tcp://127.0.0.1:{port}");
+        let advertised = format!("tcp://127.0.0.1:{}", advertised_port.unwrap_or(port));
         let child = Command::new(&bin)
-            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url, "--storage-engine", "memory://tansu/"])
+            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &advertised, "--storage-engine", "memory://tansu/"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
