@@ -132,12 +132,17 @@ impl PartitionQueue {
 /// Records accepted for a topic whose partitions are not known yet.
 #[derive(Debug, Default)]
 pub struct Pending {
-    buf: Vec<u8>,
+    /// Records in chunks of about `PENDING_CHUNK` bytes: no large
+    /// reallocation while they pile up, and each chunk is freed as soon as
+    /// its records are replayed into batches.
+    chunks: VecDeque<Vec<u8>>,
     pub count: usize,
     pub oldest_ms: Option<u64>,
     /// Bytes of `buffer.memory` the waiting records hold.
     pub reserved: usize,
 }
+
+const PENDING_CHUNK: usize = 64 * 1024;
 
 /// Bytes of `buffer.memory` a waiting record holds.
 pub fn pending_len(rec: &Record<'_>) -> usize {
@@ -156,7 +161,12 @@ pub struct PendingRecord<'a> {
 
 impl Pending {
     pub fn push(&mut self, id: RecordId, now: u64, timestamp: i64, rec: &Record<'_>) {
-        let mut w = Writer::new(&mut self.buf);
+        let need = pending_len(rec);
+        if self.chunks.back().is_none_or(|c| c.capacity() - c.len() < need) {
+            self.chunks.push_back(Vec::with_capacity(PENDING_CHUNK.max(need)));
+        }
+        let Some(chunk) = self.chunks.back_mut() else { return };
+        let mut w = Writer::new(chunk);
         w.i64(id as i64);
         w.i64(now as i64);
         w.i64(timestamp);
@@ -170,29 +180,26 @@ impl Pending {
             put_bytes(&mut w, h.value);
         }
         self.count += 1;
-        self.reserved += pending_len(rec);
+        self.reserved += need;
         self.oldest_ms.get_or_insert(now);
     }
 
-    /// Hands every waiting record to `f` (headers in a reused scratch
-    /// vector) and empties the buffer.
+    /// Hands every waiting record to `f`, in order (headers in a scratch
+    /// vector), freeing each chunk once its records are handed over.
     pub fn drain(&mut self, mut f: impl FnMut(&PendingRecord<'_>, &[Header<'_>])) {
-        let buf = core::mem::take(&mut self.buf);
-        let mut r = Reader::new(&buf);
-        let mut headers: Vec<Header<'_>> = Vec::new();
-        while r.remaining() > 0 {
-            // The buffer holds only what `push` wrote, so this cannot fail;
-            // if it ever did, the rest is dropped rather than trapping.
-            let Ok((rec, hs)) = read_pending(&mut r, &mut headers) else { break };
-            f(&rec, hs);
+        while let Some(chunk) = self.chunks.pop_front() {
+            let mut r = Reader::new(&chunk);
+            let mut headers: Vec<Header<'_>> = Vec::new();
+            while r.remaining() > 0 {
+                // A chunk holds only what `push` wrote, so this cannot fail;
+                // if it ever did, the rest is dropped rather than trapping.
+                let Ok((rec, hs)) = read_pending(&mut r, &mut headers) else { break };
+                f(&rec, hs);
+            }
         }
         self.count = 0;
         self.reserved = 0;
         self.oldest_ms = None;
-        // Keep the allocation for the next burst.
-        let mut buf = buf;
-        buf.clear();
-        self.buf = buf;
     }
 }
 

@@ -167,16 +167,28 @@ impl wit::GuestProducer for ProducerResource {
             deadline: None,
             unreported: 0,
         };
+        // Requests copy their batches: hand over at most this many bytes of
+        // them per step, so the copies never hold much memory at once; the
+        // deadline `now` asks the host to step again straight away.
+        let mut transmit_budget = crate::producer::REQUEST_BYTES_PER_DRIVE;
+        let mut more = false;
         while let Some(o) = p.poll(now) {
             match o {
                 Output::Connect { conn, host, port } => out.connects.push(wit::Connect { conn, host, port }),
-                Output::Transmit { conn, data } => out.transmits.push(wit::Transmit { conn, data }),
+                Output::Transmit { conn, data } => {
+                    transmit_budget = transmit_budget.saturating_sub(data.len());
+                    out.transmits.push(wit::Transmit { conn, data });
+                    if transmit_budget == 0 {
+                        more = true;
+                        break;
+                    }
+                }
                 Output::Close { conn } => out.closes.push(conn),
                 Output::Report(r) => out.reports.push(report(r)),
                 Output::Warning(w) => out.warnings.push(w),
             }
         }
-        out.deadline = p.poll_timeout();
+        out.deadline = if more { Some(now) } else { p.poll_timeout() };
         out.unreported = p.unreported();
         out
     }

@@ -33,6 +33,11 @@ use crate::response::{self, ApiVersionsResponse, InitProducerIdResponse, Metadat
 /// NETWORK_EXCEPTION: what a batch in flight on a dropped connection failed with.
 const NETWORK_EXCEPTION: i16 = 13;
 
+/// Request bytes one `drive` encodes at most: requests copy their batches,
+/// so this bounds the memory that copies take at once. What is left goes
+/// at the next `poll`.
+pub const REQUEST_BYTES_PER_DRIVE: usize = 2 << 20;
+
 /// Something for the host to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Output {
@@ -782,6 +787,7 @@ impl Producer {
                 return; // waiting for a producer id or an epoch bump
             }
         }
+        let mut budget = REQUEST_BYTES_PER_DRIVE;
         let throttled = |node: i32| self.throttled.get(&node).is_some_and(|&t| now < t);
         let ids: Vec<ConnId> = self.conns.iter().filter(|c| c.is_ready() && c.node >= 0 && !throttled(c.node)).map(|c| c.id).collect();
         for conn in ids {
@@ -792,10 +798,17 @@ impl Producer {
                     break;
                 }
                 let (node, version) = (c.node, c.produce_version);
+                if budget == 0 {
+                    // More may be ready: the next poll drives again.
+                    self.dirty = true;
+                    return;
+                }
                 let batches = self.drain_for(node, now);
                 if batches.is_empty() {
                     break;
                 }
+                let bytes: usize = batches.iter().map(ProducerBatch::byte_len).sum();
+                budget = budget.saturating_sub(bytes);
                 self.send_produce(conn, version, batches, now);
             }
         }

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, Context, Result};
 use wasmtime::component::{Component, Linker, ResourceAny};
-use wasmtime::{Config, Engine as WasmEngine, Store};
+use wasmtime::{Config, Engine as WasmEngine, ResourceLimiter, Store};
 
 wasmtime::component::bindgen!({ world: "engine", path: "../../wit" });
 
@@ -194,6 +194,23 @@ impl Io {
     }
 }
 
+/// Records how large the component's linear memory grows: wasm memory
+/// never shrinks, so its size is the peak of what the producer held.
+#[derive(Default)]
+pub struct MemoryTracker {
+    pub peak_bytes: usize,
+}
+
+impl ResourceLimiter for MemoryTracker {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        self.peak_bytes = self.peak_bytes.max(desired);
+        Ok(true)
+    }
+    fn table_growing(&mut self, _current: usize, _desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(true)
+    }
+}
+
 /// Counters a host may print.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Stats {
@@ -205,7 +222,7 @@ pub struct Stats {
 
 /// A producer instance and the I/O that drives it.
 pub struct Client {
-    store: Store<()>,
+    store: Store<MemoryTracker>,
     bindings: Engine,
     producer: ResourceAny,
     io: Io,
@@ -222,8 +239,9 @@ impl Client {
     /// Instantiates a producer with `config` (Java / librdkafka property
     /// names). The inner error is the component's: an invalid setting.
     pub fn new(runtime: &Runtime, config: &[(&str, &str)]) -> Result<std::result::Result<Client, String>> {
-        let mut store = Store::new(&runtime.engine, ());
-        let linker: Linker<()> = Linker::new(&runtime.engine);
+        let mut store = Store::new(&runtime.engine, MemoryTracker::default());
+        store.limiter(|t| t);
+        let linker: Linker<MemoryTracker> = Linker::new(&runtime.engine);
         let bindings = Engine::instantiate(&mut store, &runtime.component, &linker)?;
         let config: Vec<(String, String)> = config.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let created = bindings.kafka_producer_producer().producer().call_create(&mut store, &config, now_ms())?;
@@ -299,6 +317,11 @@ impl Client {
             reports.extend(self.poll(Duration::from_millis(100))?);
         }
         Ok(reports)
+    }
+
+    /// The largest the component's linear memory has been, in bytes.
+    pub fn peak_memory(&self) -> usize {
+        self.store.data().peak_bytes
     }
 
     /// Records accepted and not yet reported.
