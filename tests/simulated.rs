@@ -242,6 +242,28 @@ fn a_throttled_connection_is_muted_for_the_time_asked() {
 }
 
 #[test]
+fn bootstrap_goes_through_the_next_listed_server() {
+    let mut sim = Sim::new(1, &[("t", 1)]);
+    let config = kafka_producer_component::Config::from_pairs([("bootstrap.servers", "broker-7:9092,broker-0:9092"), ("linger.ms", "0")]).unwrap();
+    let mut p = kafka_producer_component::Producer::new(config, sim.now);
+    let ids = sim::send_n(&mut p, "t", 3, sim.now);
+    sim.run(&mut p, sim.now + 5_000);
+    sim.assert_one_report_each(ids.iter().copied());
+    assert!(sim.reports.iter().all(|r| r.error.is_none()));
+    assert!(sim.warnings.iter().any(|w| w.contains("broker-7")), "{:?}", sim.warnings);
+}
+
+#[test]
+fn metadata_is_refreshed_every_max_age_and_not_more() {
+    let mut sim = Sim::new(1, &[("t", 1)]);
+    let mut p = sim.producer(&[("metadata.max.age.ms", "1000")]);
+    sim::send_n(&mut p, "t", 1, sim.now);
+    let start = sim.now;
+    sim.run(&mut p, start + 10_500);
+    assert!((10..=12).contains(&sim.metadata_requests), "{} metadata requests in 10.5 s", sim.metadata_requests);
+}
+
+#[test]
 fn a_broker_without_init_producer_id_is_reported() {
     let mut sim = Sim::new(1, &[("t", 1)]);
     sim.supports_idempotence = false;
