@@ -74,6 +74,16 @@ impl Connection {
         }
     }
 
+    /// The negotiated version of `api` (-1 before negotiation).
+    pub fn version(&self, api: ApiKey) -> i16 {
+        match api {
+            ApiKey::Produce => self.produce_version,
+            ApiKey::Metadata => self.metadata_version,
+            ApiKey::InitProducerId => self.init_producer_id_version,
+            ApiKey::ApiVersions => 0,
+        }
+    }
+
     pub fn is_ready(&self) -> bool {
         self.state == ConnState::Ready
     }

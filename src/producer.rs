@@ -643,24 +643,42 @@ impl Producer {
         if !due {
             return;
         }
-        // The least busy ready connection carries it.
-        let ready = self.conns.iter().filter(|c| c.is_ready()).min_by_key(|c| c.in_flight.len()).map(|c| (c.id, c.metadata_version));
+        let names: Vec<String> =
+            self.metadata.topics().iter().filter(|t| !matches!(t.state, TopicState::Failed(_))).map(|t| t.name.clone()).collect();
+        let auto_create = self.config.allow_auto_create_topics;
+        let sent = self.send_to_any_broker(ApiKey::Metadata, InFlightKind::Metadata, now, |buf, version, cid, client_id| {
+            request::metadata(buf, version, cid, client_id, names.iter().map(String::as_str), auto_create)
+        });
+        if sent {
+            self.metadata.on_request_sent();
+        }
+    }
+
+    /// Sends a request any broker can answer (Metadata, InitProducerId) on
+    /// the least busy ready connection; with no connection at all, opens
+    /// one. Returns whether it was sent.
+    fn send_to_any_broker(
+        &mut self,
+        api: ApiKey,
+        kind: InFlightKind,
+        now: u64,
+        encode: impl FnOnce(&mut Vec<u8>, i16, i32, &str),
+    ) -> bool {
+        let ready = self.conns.iter().filter(|c| c.is_ready()).min_by_key(|c| c.in_flight.len()).map(|c| (c.id, c.version(api)));
         let Some((conn, version)) = ready else {
             if self.conns.is_empty() {
                 self.open_any_broker(now);
             }
-            return;
+            return false;
         };
         let cid = self.correlation_id();
         let mut data = Vec::with_capacity(128);
-        let names = self.metadata.topics().iter().filter(|t| !matches!(t.state, TopicState::Failed(_))).map(|t| t.name.as_str());
-        let names: Vec<&str> = names.collect();
-        request::metadata(&mut data, version, cid, &self.config.client_id, names.into_iter(), self.config.allow_auto_create_topics);
-        self.metadata.on_request_sent();
+        encode(&mut data, version, cid, &self.config.client_id);
         if let Some(c) = self.conns.iter_mut().find(|c| c.id == conn) {
-            c.in_flight.push_back(InFlight { correlation_id: cid, api: ApiKey::Metadata, version, sent_ms: now, kind: InFlightKind::Metadata });
+            c.in_flight.push_back(InFlight { correlation_id: cid, api, version, sent_ms: now, kind });
         }
         self.outputs.push_back(Output::Transmit { conn, data });
+        true
     }
 
     /// Opens a connection to some broker for metadata: a known one first,
@@ -1070,23 +1088,14 @@ impl Producer {
         if self.unreported == 0 && self.idempotence.state == PidState::None {
             return;
         }
-        let ready = self.conns.iter().filter(|c| c.is_ready()).min_by_key(|c| c.in_flight.len()).map(|c| (c.id, c.init_producer_id_version));
-        let Some((conn, version)) = ready else {
-            if self.conns.is_empty() {
-                self.open_any_broker(now);
-            }
-            return;
-        };
-        let cid = self.correlation_id();
-        let mut data = Vec::with_capacity(64);
-        // Before v3 an epoch cannot be bumped: ask for a new producer id.
-        let current = if version >= 3 { current } else { (-1, -1) };
-        request::init_producer_id(&mut data, version, cid, &self.config.client_id, current);
-        self.idempotence.on_request_sent();
-        if let Some(c) = self.conns.iter_mut().find(|c| c.id == conn) {
-            c.in_flight.push_back(InFlight { correlation_id: cid, api: ApiKey::InitProducerId, version, sent_ms: now, kind: InFlightKind::InitProducerId });
+        let sent = self.send_to_any_broker(ApiKey::InitProducerId, InFlightKind::InitProducerId, now, |buf, version, cid, client_id| {
+            // Before v3 an epoch cannot be bumped: ask for a new producer id.
+            let current = if version >= 3 { current } else { (-1, -1) };
+            request::init_producer_id(buf, version, cid, client_id, current)
+        });
+        if sent {
+            self.idempotence.on_request_sent();
         }
-        self.outputs.push_back(Output::Transmit { conn, data });
     }
 
     fn on_init_producer_id(&mut self, r: InitProducerIdResponse, now: u64) {
