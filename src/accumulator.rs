@@ -11,6 +11,7 @@ use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
 use crate::batch::{restamp, BatchWriter, ProducerIdentity};
+use crate::codec::Codec;
 use crate::metadata::TopicIdx;
 use crate::record::{Header, Record, RecordId};
 use crate::wire::{Reader, Writer};
@@ -67,9 +68,9 @@ impl ProducerBatch {
 
     /// Seals the batch with `identity` (header and CRC written), or
     /// re-stamps an already sealed batch whose identity changed.
-    pub fn seal(&mut self, identity: ProducerIdentity) {
+    pub fn seal(&mut self, identity: ProducerIdentity, codec: (Codec, i32)) {
         match core::mem::replace(&mut self.body, Body::Empty) {
-            Body::Open(w) => self.body = Body::Closed(w.finish(identity)),
+            Body::Open(w) => self.body = Body::Closed(w.finish_with(identity, codec.0, codec.1)),
             Body::Closed(mut b) => {
                 if self.stamped() != Some(identity) {
                     restamp(&mut b, identity);
@@ -259,9 +260,15 @@ pub struct Accumulator {
     /// Bytes held by batches and waiting records until they are reported:
     /// what `buffer.memory` bounds.
     pub reserved: usize,
+    /// `compression.type` and `compression.level`, applied when a batch is sealed.
+    pub compression: (Codec, i32),
 }
 
 impl Accumulator {
+    pub fn new(compression: (Codec, i32)) -> Self {
+        Accumulator { compression, ..Accumulator::default() }
+    }
+
     pub fn ensure_topic(&mut self, idx: TopicIdx) {
         if self.topics.len() <= idx {
             self.topics.resize_with(idx + 1, TopicQueues::default);
@@ -387,7 +394,7 @@ impl Accumulator {
                 }
             },
         };
-        b.seal(identity);
+        b.seal(identity, self.compression);
         q.in_flight += 1;
         self.queued_batches -= 1;
         Some(b)

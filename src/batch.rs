@@ -8,6 +8,7 @@
 
 use alloc::vec::Vec;
 
+use crate::codec::{compress, Codec};
 use crate::record::{Header, Record};
 use crate::wire::{varint_len, Writer};
 
@@ -132,7 +133,22 @@ impl BatchWriter {
 
     /// Fills in the header and returns the finished RecordBatch bytes.
     pub fn finish(self, identity: ProducerIdentity) -> Vec<u8> {
-        let mut buf = self.buf;
+        self.finish_with(identity, Codec::None, -1)
+    }
+
+    /// As `finish`, compressing the records section with `codec` (one
+    /// block, as Kafka expects) and marking it in the attributes.
+    pub fn finish_with(self, identity: ProducerIdentity, codec: Codec, level: i32) -> Vec<u8> {
+        let (count, base_timestamp, max_timestamp) = (self.count, self.base_timestamp, self.max_timestamp);
+        let mut buf = if codec == Codec::None {
+            self.buf
+        } else {
+            let records = &self.buf[BATCH_HEADER_LEN..];
+            let mut out = Vec::with_capacity(BATCH_HEADER_LEN + codec.max_compressed_len(records.len()));
+            out.resize(BATCH_HEADER_LEN, 0);
+            compress(codec, level, records, &mut out);
+            out
+        };
         let batch_length = (buf.len() - LENGTH_AT - 4) as i32;
         let mut h = Vec::with_capacity(BATCH_HEADER_LEN);
         let mut w = Writer::new(&mut h);
@@ -141,14 +157,14 @@ impl BatchWriter {
         w.i32(-1); // partitionLeaderEpoch: set by the broker
         w.i8(2); // magic
         w.i32(0); // crc, patched below
-        w.i16(0); // attributes: no codec, CreateTime, not transactional
-        w.i32(self.count - 1); // lastOffsetDelta
-        w.i64(self.base_timestamp);
-        w.i64(self.max_timestamp);
+        w.i16(codec.attribute()); // attributes: codec, CreateTime, not transactional
+        w.i32(count - 1); // lastOffsetDelta
+        w.i64(base_timestamp);
+        w.i64(max_timestamp);
         w.i64(identity.producer_id);
         w.i16(identity.producer_epoch);
         w.i32(identity.base_sequence);
-        w.i32(self.count);
+        w.i32(count);
         buf[..BATCH_HEADER_LEN].copy_from_slice(&h);
         let crc = crc32c(&buf[ATTRIBUTES_AT..]);
         buf[CRC_AT..CRC_AT + 4].copy_from_slice(&crc.to_be_bytes());

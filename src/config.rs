@@ -63,12 +63,7 @@ pub enum PartitionerKind {
     Random,
 }
 
-/// `compression.type`. Codecs other than none are not built yet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-pub enum Compression {
-    #[serde(rename = "none")]
-    None,
-}
+pub use crate::codec::Codec as Compression;
 
 /// Typed producer settings. Defaults follow the Java producer.
 #[derive(Debug, Clone, Deserialize)]
@@ -119,6 +114,10 @@ pub struct Config {
     pub partitioner: PartitionerKind,
     #[serde(rename = "compression.type", alias = "compression.codec")]
     pub compression: Compression,
+    /// -1 for the codec's default; gzip takes 0-9. lz4 and zstd have one
+    /// level here (lz4_flex's, ruzstd's "fastest"), whatever is set.
+    #[serde(rename = "compression.level", alias = "compression.gzip.level", alias = "compression.lz4.level", alias = "compression.zstd.level")]
+    pub compression_level: i32,
     /// As set; `None` means the default, resolved into `idempotent`.
     #[serde(rename = "enable.idempotence")]
     pub enable_idempotence: Option<bool>,
@@ -159,6 +158,7 @@ impl Default for Config {
             allow_auto_create_topics: true,
             partitioner: PartitionerKind::Murmur2Random,
             compression: Compression::None,
+            compression_level: -1,
             enable_idempotence: None,
             idempotent: true,
             buffer_memory: 32 << 20,
@@ -230,6 +230,9 @@ impl Config {
         };
         if self.buffer_memory < self.max_request_size.min(self.batch_size) {
             return err("buffer.memory", format!("{} cannot hold one batch", self.buffer_memory));
+        }
+        if self.compression == Compression::Gzip && !(-1..=9).contains(&self.compression_level) {
+            return err("compression.level", format!("{} is not a gzip level (-1, or 0 to 9)", self.compression_level));
         }
         if self.max_queued_records == 0 {
             return err("queue.buffering.max.messages", "must be at least 1".into());

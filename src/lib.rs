@@ -24,6 +24,7 @@ extern crate std;
 
 pub mod accumulator;
 pub mod batch;
+pub mod codec;
 pub mod config;
 pub mod connection;
 pub mod error_codes;

@@ -101,10 +101,11 @@ impl Producer {
     /// sticky partitioner.
     pub fn new(config: Config, now: u64) -> Producer {
         let partitioner = Partitioner::new(config.partitioner, now);
+        let accumulator = Accumulator::new((config.compression, config.compression_level));
         Producer {
             config,
             metadata: Metadata::default(),
-            accumulator: Accumulator::default(),
+            accumulator,
             partitioner,
             conns: Vec::new(),
             node_backoff: BTreeMap::new(),
@@ -170,16 +171,14 @@ impl Producer {
             return Err(ProduceError::new(ErrorKind::InvalidRecord, "the topic name is empty".into()));
         }
         let size = single_record_batch_len(rec);
-        let limit = self
-            .config
-            .message_max_bytes
-            .min(self.config.max_request_size.saturating_sub(request::produce_overhead(&self.config.client_id, topic)));
-        if size > limit {
+        if size > self.max_batch_len(topic) {
             return Err(ProduceError::new(
                 ErrorKind::RecordTooLarge,
                 format!(
-                    "the record is {size} bytes as a batch, more than message.max.bytes ({}) or max.request.size ({}) allows",
-                    self.config.message_max_bytes, self.config.max_request_size
+                    "the record is {size} bytes as a batch, more than message.max.bytes ({}) or max.request.size ({}) allows{}",
+                    self.config.message_max_bytes,
+                    self.config.max_request_size,
+                    if self.config.compression == crate::config::Compression::None { "" } else { " before compression" }
                 ),
             ));
         }
@@ -201,6 +200,16 @@ impl Producer {
         }
     }
 
+    /// The largest a batch of `topic` may grow, uncompressed, so that once
+    /// compressed it fits both `message.max.bytes` and, in a request of
+    /// its own, `max.request.size`.
+    fn max_batch_len(&self, topic: &str) -> usize {
+        let c = &self.config;
+        let limit = c.message_max_bytes.min(c.max_request_size.saturating_sub(request::produce_overhead(&c.client_id, topic)));
+        let header = crate::batch::BATCH_HEADER_LEN;
+        header + c.compression.max_input_for(limit.saturating_sub(header))
+    }
+
     fn accepted(&mut self) {
         self.unreported += 1;
         self.dirty = true;
@@ -209,6 +218,7 @@ impl Producer {
     /// Partitions and appends a record of a topic whose partitions are known.
     fn append_known(&mut self, t: TopicIdx, rec: &Record<'_>, ts: i64, id: RecordId, now: u64) -> Result<(), ProduceError> {
         let count = self.metadata.topic(t).partition_count();
+        let batch_size = self.config.batch_size.min(self.max_batch_len(&self.metadata.topic(t).name));
         let partition = match rec.partition {
             Some(p) if p < 0 || p as u32 >= count => {
                 return Err(ProduceError::new(
@@ -224,7 +234,7 @@ impl Producer {
                 // moves the sticky partition on instead.
                 if topic.sticky == Some(p) {
                     let full = topic.partitions.get(p as usize).and_then(|q| q.batches.back()).is_some_and(|b| {
-                        b.is_open() && b.byte_len() + crate::batch::encoded_record_len(rec, 0, b.record_count() as i32) > self.config.batch_size
+                        b.is_open() && b.byte_len() + crate::batch::encoded_record_len(rec, 0, b.record_count() as i32) > batch_size
                     });
                     if full {
                         self.partitioner.on_batch_closed(p, TopicView { partitions: count, sticky: &mut topic.sticky });
@@ -235,7 +245,7 @@ impl Producer {
             }
         };
         self.accumulator.ensure_partitions(t, count as usize);
-        self.accumulator.append(t, partition as i32, rec, ts, id, now, self.config.batch_size);
+        self.accumulator.append(t, partition as i32, rec, ts, id, now, batch_size);
         Ok(())
     }
 

@@ -59,3 +59,13 @@ fn idempotence_is_on_by_default_unless_the_settings_rule_it_out() {
     assert!(!on(&[("enable.idempotence", "false")]));
     assert!(on(&[("enable.idempotence", "true")]));
 }
+
+#[test]
+fn compression_type_and_level() {
+    let c = Config::from_pairs([("bootstrap.servers", "h:1"), ("compression.type", "zstd")]).unwrap();
+    assert_eq!(c.compression, Compression::Zstd);
+    let c = Config::from_pairs([("bootstrap.servers", "h:1"), ("compression.codec", "gzip"), ("compression.gzip.level", "9")]).unwrap();
+    assert_eq!((c.compression, c.compression_level), (Compression::Gzip, 9));
+    let e = Config::from_pairs([("bootstrap.servers", "h:1"), ("compression.type", "gzip"), ("compression.level", "12")]).unwrap_err();
+    assert_eq!(e.key, "compression.level");
+}
