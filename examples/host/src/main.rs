@@ -176,10 +176,11 @@ fn main() -> Result<()> {
     let secs = start.elapsed().as_secs_f64().max(1e-9);
 
     println!(
-        "records: {records}  delivered: {delivered}  failed: {}  bytes: {bytes}  time: {secs:.3} s  {:.0} msgs/s  {:.2} MB/s",
+        "records: {records}  delivered: {delivered}  failed: {}  bytes: {bytes}  time: {secs:.3} s  {:.0} msgs/s  {:.2} MB/s  wire: {} bytes",
         failed + rejected,
         delivered as f64 / secs,
-        bytes as f64 / secs / 1e6
+        bytes as f64 / secs / 1e6,
+        client.stats.bytes_sent
     );
     for e in &first_errors {
         println!("error: {e}");
