@@ -10,10 +10,14 @@ confluent-kafka) and prints one JSON object per record on stdout:
 partitioner puts the record's key (null for keyless records), so the test
 can compare partitions against an implementation that is not ours.
 
+READER_SASL_MECHANISM / _USERNAME / _PASSWORD make the confluent reader
+authenticate (SASL_PLAINTEXT).
+
 Tansu's ListOffsets high watermark is unreliable, so the reader stops after
 `expect` records or after `idle` seconds without a new one.
 """
 import json
+import os
 import sys
 import time
 
@@ -48,14 +52,22 @@ def read_kafka_python(bootstrap, topic, partitions, expect, idle):
 def read_confluent(bootstrap, topic, partitions, expect, idle):
     from confluent_kafka import Consumer, TopicPartition, OFFSET_BEGINNING
 
-    c = Consumer({
+    conf = {
         "bootstrap.servers": bootstrap,
         "group.id": "reader",
         "enable.auto.commit": False,
         "api.version.request": True,
         "fetch.message.max.bytes": 16 * 1024 * 1024,
         "receive.message.max.bytes": 128 * 1024 * 1024,
-    })
+    }
+    if os.environ.get("READER_SASL_MECHANISM"):
+        conf.update({
+            "security.protocol": "SASL_PLAINTEXT",
+            "sasl.mechanism": os.environ["READER_SASL_MECHANISM"],
+            "sasl.username": os.environ["READER_SASL_USERNAME"],
+            "sasl.password": os.environ["READER_SASL_PASSWORD"],
+        })
+    c = Consumer(conf)
     c.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(partitions)])
     n = 0
     last = time.time()

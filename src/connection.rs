@@ -22,6 +22,8 @@ pub enum ConnState {
     Connecting { since_ms: u64 },
     /// ApiVersions in flight.
     Negotiating,
+    /// SaslHandshake / SaslAuthenticate in flight.
+    Authenticating,
     Ready,
 }
 
@@ -31,6 +33,8 @@ pub enum InFlightKind {
     ApiVersions,
     Metadata,
     InitProducerId,
+    SaslHandshake,
+    SaslAuthenticate,
     Produce(Vec<ProducerBatch>),
 }
 
@@ -43,7 +47,6 @@ pub struct InFlight {
     pub kind: InFlightKind,
 }
 
-#[derive(Debug)]
 pub struct Connection {
     pub id: ConnId,
     /// Broker node id; bootstrap servers have negative ids (-1, -2, ...).
@@ -54,6 +57,9 @@ pub struct Connection {
     pub produce_version: i16,
     pub metadata_version: i16,
     pub init_producer_id_version: i16,
+    pub sasl_authenticate_version: i16,
+    /// The authentication exchange under way.
+    pub sasl: Option<crate::sasl::SaslClient>,
     pub in_flight: VecDeque<InFlight>,
     inbuf: Vec<u8>,
 }
@@ -69,6 +75,8 @@ impl Connection {
             produce_version: -1,
             metadata_version: -1,
             init_producer_id_version: -1,
+            sasl_authenticate_version: -1,
+            sasl: None,
             in_flight: VecDeque::new(),
             inbuf: Vec::new(),
         }
@@ -80,6 +88,8 @@ impl Connection {
             ApiKey::Produce => self.produce_version,
             ApiKey::Metadata => self.metadata_version,
             ApiKey::InitProducerId => self.init_producer_id_version,
+            ApiKey::SaslAuthenticate => self.sasl_authenticate_version,
+            ApiKey::SaslHandshake => 1,
             ApiKey::ApiVersions => 0,
         }
     }

@@ -36,6 +36,7 @@ pub mod record;
 pub mod report;
 pub mod request;
 pub mod response;
+pub mod sasl;
 pub mod wire;
 
 #[cfg(target_arch = "wasm32")]

@@ -93,6 +93,9 @@ pub struct Producer {
     idempotence: Idempotence,
     /// `close` was called: no new records; at this time, fail what is left.
     closing_at: Option<u64>,
+    /// Host-supplied randomness, for SCRAM nonces.
+    entropy: [u8; 32],
+    nonces: u64,
 }
 
 impl Producer {
@@ -100,6 +103,17 @@ impl Producer {
     /// host's clock in milliseconds since the Unix epoch; it also seeds the
     /// sticky partitioner.
     pub fn new(config: Config, now: u64) -> Producer {
+        Producer::with_entropy(config, now, &[])
+    }
+
+    /// As `new`, with random bytes from the host (at least 16 for SCRAM:
+    /// the core reads no entropy source of its own).
+    pub fn with_entropy(config: Config, now: u64, entropy: &[u8]) -> Producer {
+        use sha2::Digest;
+        let mut seed = sha2::Sha256::new();
+        seed.update(entropy);
+        seed.update(now.to_le_bytes());
+        let entropy: [u8; 32] = seed.finalize().into();
         let partitioner = Partitioner::new(config.partitioner, now);
         let accumulator = Accumulator::new((config.compression, config.compression_level));
         Producer {
@@ -122,6 +136,8 @@ impl Producer {
             driven_at: 0,
             idempotence: Idempotence::default(),
             closing_at: None,
+            entropy,
+            nonces: 0,
         }
     }
 
@@ -508,7 +524,7 @@ impl Producer {
         }
         for inf in c.in_flight {
             match inf.kind {
-                InFlightKind::ApiVersions => {}
+                InFlightKind::ApiVersions | InFlightKind::SaslHandshake | InFlightKind::SaslAuthenticate => {}
                 InFlightKind::Metadata => self.metadata.on_request_failed(now, self.config.retry_backoff_ms),
                 InFlightKind::InitProducerId => self.idempotence.on_request_failed(now, self.config.retry_backoff_ms),
                 InFlightKind::Produce(batches) => {
@@ -1148,7 +1164,10 @@ impl Producer {
                 return Err(e);
             }
         };
-        if !matches!(resp, Decoded::ApiVersions(_)) {
+        // Only a connection that carried real work resets its broker's
+        // reconnect backoff: not one that negotiated or authenticated and
+        // then failed.
+        if matches!(resp, Decoded::Metadata(_) | Decoded::Produce(_) | Decoded::InitProducerId(_)) {
             self.node_backoff.remove(&node);
         }
         match (inf.kind, resp) {
@@ -1172,6 +1191,8 @@ impl Producer {
                 self.on_init_producer_id(r, now);
                 Ok(())
             }
+            (InFlightKind::SaslHandshake, Decoded::SaslHandshake(r)) => self.on_sasl_handshake(conn, r, now),
+            (InFlightKind::SaslAuthenticate, Decoded::SaslAuthenticate(r)) => self.on_sasl_authenticate(conn, r, now),
             (kind, _) => {
                 // Unreachable by construction (decode follows inf.api), kept
                 // as an error rather than a panic.
@@ -1180,6 +1201,105 @@ impl Producer {
                 }
                 Err("response of the wrong kind".into())
             }
+        }
+    }
+
+    /// Queues a request already encoded as `data` on `conn`.
+    #[allow(clippy::too_many_arguments)]
+    fn push_request(&mut self, conn: ConnId, api: ApiKey, version: i16, cid: i32, kind: InFlightKind, data: Vec<u8>, now: u64) {
+        if let Some(c) = self.conns.iter_mut().find(|c| c.id == conn) {
+            c.in_flight.push_back(InFlight { correlation_id: cid, api, version, sent_ms: now, kind });
+            self.outputs.push_back(Output::Transmit { conn, data });
+        }
+    }
+
+    fn send_sasl_authenticate(&mut self, conn: ConnId, auth_bytes: &[u8], now: u64) {
+        let Some(version) = self.conns.iter().find(|c| c.id == conn).map(|c| c.sasl_authenticate_version) else { return };
+        let cid = self.correlation_id();
+        let mut data = Vec::with_capacity(64 + auth_bytes.len());
+        request::sasl_authenticate(&mut data, version, cid, &self.config.client_id, auth_bytes);
+        self.push_request(conn, ApiKey::SaslAuthenticate, version, cid, InFlightKind::SaslAuthenticate, data, now);
+    }
+
+    /// A fresh SCRAM nonce from the host's entropy.
+    fn nonce(&mut self) -> [u8; 24] {
+        use sha2::Digest;
+        self.nonces += 1;
+        let mut h = sha2::Sha256::new();
+        h.update(self.entropy);
+        h.update(self.nonces.to_le_bytes());
+        let d: [u8; 32] = h.finalize().into();
+        let mut n = [0u8; 24];
+        n.copy_from_slice(&d[..24]);
+        n
+    }
+
+    fn on_sasl_handshake(&mut self, conn: ConnId, r: response::SaslHandshakeResponse, now: u64) -> Result<(), String> {
+        let (Some(mechanism), Some(user), Some(password)) =
+            (self.config.sasl_mechanism, self.config.sasl_username.clone(), self.config.sasl_password.clone())
+        else {
+            return Err("SASL is not configured".into());
+        };
+        if r.error_code != 0 {
+            return self.authentication_failed(format!(
+                "the broker does not enable {} ({}); it offers: {}",
+                mechanism.name(),
+                error_name(r.error_code),
+                r.mechanisms.join(", ")
+            ));
+        }
+        let nonce = self.nonce();
+        let mut client = crate::sasl::SaslClient::new(mechanism, &user, &password, &nonce);
+        let first = client.initial(&user, &password);
+        if let Some(c) = self.conns.iter_mut().find(|c| c.id == conn) {
+            c.sasl = Some(client);
+        }
+        self.send_sasl_authenticate(conn, &first, now);
+        Ok(())
+    }
+
+    fn on_sasl_authenticate(&mut self, conn: ConnId, r: response::SaslAuthenticateResponse<'_>, now: u64) -> Result<(), String> {
+        if r.error_code != 0 {
+            let detail = r.error_message.filter(|m| !m.is_empty()).map(|m| format!(": {m}")).unwrap_or_default();
+            return self.authentication_failed(format!("{}{detail}", error_name(r.error_code)));
+        }
+        let Some(c) = self.conns.iter_mut().find(|c| c.id == conn) else { return Ok(()) };
+        let Some(client) = c.sasl.as_mut() else { return Err("SaslAuthenticate response without an exchange".into()) };
+        match client.step(r.auth_bytes) {
+            Ok(Some(next)) => {
+                self.send_sasl_authenticate(conn, &next, now);
+                Ok(())
+            }
+            Ok(None) => {
+                c.sasl = None;
+                c.state = ConnState::Ready;
+                Ok(())
+            }
+            Err(e) => self.authentication_failed(e.0),
+        }
+    }
+
+    /// Wrong credentials or mechanism: every record not yet sent fails
+    /// with the reason (once, not in a retry loop); the connection drops
+    /// and reconnects back off as after any failure.
+    fn authentication_failed(&mut self, why: String) -> Result<(), String> {
+        let message = format!("SASL authentication failed: {why}");
+        self.fail_unsent(|| ProduceError::new(ErrorKind::Authentication, message.clone()));
+        Err(message)
+    }
+
+    /// Fails every batch not in flight and every record waiting for metadata.
+    fn fail_unsent(&mut self, error: impl Fn() -> ProduceError) {
+        let mut batches = Vec::new();
+        self.accumulator.expire(u64::MAX, |b| batches.push(b));
+        for b in batches {
+            self.fail_batch(b, error());
+        }
+        for t in 0..self.accumulator.topics.len() {
+            let mut pending = self.accumulator.take_pending(t);
+            let mut ids = Vec::new();
+            pending.drain(|r, _| ids.push(r.id));
+            self.report_ids(t, -1, ids, error());
         }
     }
 
@@ -1211,10 +1331,24 @@ impl Producer {
         if self.config.idempotent && init_producer_id.is_none() {
             return Err("the broker does not support InitProducerId, so it cannot take an idempotent producer: set enable.idempotence=false".into());
         }
+        let sasl = self.config.sasl_mechanism.filter(|_| self.config.security_protocol == crate::config::SecurityProtocol::SaslPlaintext);
+        let sasl_versions = (r.negotiate(ApiKey::SaslHandshake), r.negotiate(ApiKey::SaslAuthenticate));
+        if sasl.is_some() && (sasl_versions.0.is_none() || sasl_versions.1.is_none()) {
+            return Err("the broker supports no SaslHandshake v1 / SaslAuthenticate: it cannot authenticate this client".into());
+        }
         let Some(c) = self.conns.iter_mut().find(|c| c.id == conn) else { return Ok(()) };
         c.produce_version = produce;
         c.metadata_version = metadata;
         c.init_producer_id_version = init_producer_id.unwrap_or(-1);
+        c.sasl_authenticate_version = sasl_versions.1.unwrap_or(-1);
+        if let Some(mechanism) = sasl {
+            c.state = ConnState::Authenticating;
+            let cid = self.correlation_id();
+            let mut data = Vec::with_capacity(64);
+            request::sasl_handshake(&mut data, cid, &self.config.client_id, mechanism.name());
+            self.push_request(conn, ApiKey::SaslHandshake, 1, cid, InFlightKind::SaslHandshake, data, now);
+            return Ok(());
+        }
         c.state = ConnState::Ready;
         // The reconnect backoff is reset only once a Metadata or Produce
         // response decodes: a broker that negotiates and then sends
@@ -1225,6 +1359,8 @@ impl Producer {
 
 enum Decoded<'a> {
     ApiVersions(ApiVersionsResponse),
+    SaslHandshake(response::SaslHandshakeResponse),
+    SaslAuthenticate(response::SaslAuthenticateResponse<'a>),
     InitProducerId(InitProducerIdResponse),
     Metadata(MetadataResponse<'a>),
     Produce(ProduceResponse<'a>),
@@ -1241,5 +1377,7 @@ fn decode<'a>(inf: &InFlight, frame: &'a [u8]) -> Result<Decoded<'a>, String> {
         ApiKey::Metadata => Decoded::Metadata(response::metadata(&mut r, inf.version).map_err(malformed)?),
         ApiKey::Produce => Decoded::Produce(response::produce(&mut r, inf.version).map_err(malformed)?),
         ApiKey::InitProducerId => Decoded::InitProducerId(response::init_producer_id(&mut r, inf.version).map_err(malformed)?),
+        ApiKey::SaslHandshake => Decoded::SaslHandshake(response::sasl_handshake(&mut r).map_err(malformed)?),
+        ApiKey::SaslAuthenticate => Decoded::SaslAuthenticate(response::sasl_authenticate(&mut r, inf.version).map_err(malformed)?),
     })
 }

@@ -28,6 +28,8 @@ pub enum ErrorKind {
     QueueFull,
     /// The producer was closed before the record was delivered.
     Closed,
+    /// The broker refused the SASL credentials (or the mechanism).
+    Authentication,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

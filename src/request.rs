@@ -11,8 +11,10 @@ use crate::wire::Writer;
 pub enum ApiKey {
     Produce = 0,
     Metadata = 3,
+    SaslHandshake = 17,
     ApiVersions = 18,
     InitProducerId = 22,
+    SaslAuthenticate = 36,
 }
 
 impl ApiKey {
@@ -25,6 +27,9 @@ impl ApiKey {
             ApiKey::ApiVersions => (0, 3),
             // v6 is marked unstable in Kafka 4.3 (two-phase commit).
             ApiKey::InitProducerId => (0, 5),
+            // v1 wraps the exchange in SaslAuthenticate (KIP-152); v0 is gone in Kafka 4.
+            ApiKey::SaslHandshake => (1, 1),
+            ApiKey::SaslAuthenticate => (0, 2),
         }
     }
     /// First version whose body uses compact types and tagged fields.
@@ -33,6 +38,8 @@ impl ApiKey {
             ApiKey::Produce | ApiKey::Metadata => 9,
             ApiKey::ApiVersions => 3,
             ApiKey::InitProducerId => 2,
+            ApiKey::SaslHandshake => i16::MAX, // never flexible
+            ApiKey::SaslAuthenticate => 2,
         }
     }
     pub fn is_flexible(self, version: i16) -> bool {
@@ -121,6 +128,26 @@ pub fn init_producer_id(buf: &mut Vec<u8>, version: i16, correlation_id: i32, cl
         w.i64(current.0);
         w.i16(current.1);
     }
+    if flexible {
+        w.no_tagged_fields();
+    }
+    end(buf, start);
+}
+
+/// SaslHandshake v1: the mechanism the client wants.
+pub fn sasl_handshake(buf: &mut Vec<u8>, correlation_id: i32, client_id: &str, mechanism: &str) {
+    let start = begin(buf, ApiKey::SaslHandshake, 1, correlation_id, client_id);
+    Writer::new(buf).string(mechanism, false);
+    end(buf, start);
+}
+
+/// SaslAuthenticate: one message of the exchange.
+pub fn sasl_authenticate(buf: &mut Vec<u8>, version: i16, correlation_id: i32, client_id: &str, auth_bytes: &[u8]) {
+    let start = begin(buf, ApiKey::SaslAuthenticate, version, correlation_id, client_id);
+    let flexible = ApiKey::SaslAuthenticate.is_flexible(version);
+    let mut w = Writer::new(buf);
+    w.bytes_len(auth_bytes.len(), flexible);
+    w.raw(auth_bytes);
     if flexible {
         w.no_tagged_fields();
     }

@@ -299,6 +299,45 @@ pub fn init_producer_id(r: &mut Reader<'_>, version: i16) -> Result<InitProducer
     Ok(InitProducerIdResponse { error_code, producer_id, producer_epoch })
 }
 
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SaslHandshakeResponse {
+    pub error_code: i16,
+    pub mechanisms: Vec<alloc::string::String>,
+}
+
+pub fn sasl_handshake(r: &mut Reader<'_>) -> Result<SaslHandshakeResponse> {
+    let error_code = r.i16("error code")?;
+    let n = r.array_len(false, 2, "mechanisms")?;
+    let mut mechanisms = Vec::with_capacity(n);
+    for _ in 0..n {
+        mechanisms.push(alloc::string::String::from(r.str(false, "mechanism")?));
+    }
+    Ok(SaslHandshakeResponse { error_code, mechanisms })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SaslAuthenticateResponse<'a> {
+    pub error_code: i16,
+    pub error_message: Option<&'a str>,
+    pub auth_bytes: &'a [u8],
+}
+
+pub fn sasl_authenticate<'a>(r: &mut Reader<'a>, version: i16) -> Result<SaslAuthenticateResponse<'a>> {
+    let flex = ApiKey::SaslAuthenticate.is_flexible(version);
+    let error_code = r.i16("error code")?;
+    let error_message = r.nullable_str(flex, "error message")?;
+    let n = if flex { r.uvarint("auth bytes")?.checked_sub(1) } else { u64::try_from(r.i32("auth bytes")?).ok() };
+    let n = usize::try_from(n.ok_or(DecodeError::Invalid { what: "auth bytes" })?).map_err(|_| DecodeError::Invalid { what: "auth bytes" })?;
+    let auth_bytes = r.take(n, "auth bytes")?;
+    if version >= 1 {
+        r.i64("session lifetime")?;
+    }
+    if flex {
+        r.skip_tagged_fields()?;
+    }
+    Ok(SaslAuthenticateResponse { error_code, error_message, auth_bytes })
+}
+
 /// Decodes any response this producer may receive, for the fuzzer and the
 /// connection: which API it answers is known from the in-flight request.
 pub fn check_decodes(api: ApiKey, version: i16, frame: &[u8]) -> core::result::Result<(), DecodeError> {
@@ -308,6 +347,8 @@ pub fn check_decodes(api: ApiKey, version: i16, frame: &[u8]) -> core::result::R
         ApiKey::Metadata => metadata(&mut r, version).map(drop),
         ApiKey::Produce => produce(&mut r, version).map(drop),
         ApiKey::InitProducerId => init_producer_id(&mut r, version).map(drop),
+        ApiKey::SaslHandshake => sasl_handshake(&mut r).map(drop),
+        ApiKey::SaslAuthenticate => sasl_authenticate(&mut r, version).map(drop),
     }
 }
 

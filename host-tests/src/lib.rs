@@ -56,14 +56,31 @@ fn unhex(v: &serde_json::Value) -> Result<Option<Vec<u8>>> {
 
 /// Reads up to `expect` records of `topic` from the beginning.
 pub fn read_back(reader: Reader, bootstrap: &str, topic: &str, partitions: u32, expect: usize) -> Result<Vec<ReadRecord>> {
+    read_back_as(reader, bootstrap, topic, partitions, expect, None)
+}
+
+/// As `read_back`, authenticating with SASL (mechanism, user, password);
+/// confluent-kafka only.
+pub fn read_back_as(
+    reader: Reader,
+    bootstrap: &str,
+    topic: &str,
+    partitions: u32,
+    expect: usize,
+    sasl: Option<(&str, &str, &str)>,
+) -> Result<Vec<ReadRecord>> {
     let python = std::env::var("KPC_PYTHON").unwrap_or_else(|_| "python3".into());
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/reader.py");
     let which = match reader {
         Reader::KafkaPython => "kafka-python",
         Reader::Confluent => "confluent",
     };
-    let out = Command::new(&python)
-        .args([script, which, bootstrap, topic, &partitions.to_string(), &expect.to_string(), "10"])
+    let mut cmd = Command::new(&python);
+    cmd.args([script, which, bootstrap, topic, &partitions.to_string(), &expect.to_string(), "10"]);
+    if let Some((mechanism, user, password)) = sasl {
+        cmd.env("READER_SASL_MECHANISM", mechanism).env("READER_SASL_USERNAME", user).env("READER_SASL_PASSWORD", password);
+    }
+    let out = cmd
         .output()
         .with_context(|| format!("running {python} {script} (run scripts/setup.sh)"))?;
     if !out.status.success() {

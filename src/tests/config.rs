@@ -69,3 +69,36 @@ fn compression_type_and_level() {
     let e = Config::from_pairs([("bootstrap.servers", "h:1"), ("compression.type", "gzip"), ("compression.level", "12")]).unwrap_err();
     assert_eq!(e.key, "compression.level");
 }
+
+#[test]
+fn sasl_settings_and_secrets() {
+    let c = Config::from_pairs([
+        ("bootstrap.servers", "h:1"),
+        ("security.protocol", "SASL_PLAINTEXT"),
+        ("sasl.mechanism", "SCRAM-SHA-512"),
+        ("sasl.username", "alice"),
+        ("sasl.password", "hunter2"),
+    ])
+    .unwrap();
+    assert_eq!(c.sasl_mechanism, Some(SaslMechanism::ScramSha512));
+    assert!(!alloc::format!("{c:?}").contains("hunter2"), "the password must not print");
+    let c = Config::from_pairs([
+        ("bootstrap.servers", "h:1"),
+        ("security.protocol", "SASL_PLAINTEXT"),
+        ("sasl.mechanism", "PLAIN"),
+        ("sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"bob\" password=\"s3cret\";"),
+    ])
+    .unwrap();
+    assert_eq!(c.sasl_username.as_deref(), Some("bob"));
+    assert_eq!(c.sasl_password.as_ref().map(Secret::expose), Some("s3cret"));
+    assert!(!alloc::format!("{c:?}").contains("s3cret"));
+    let e = Config::from_pairs([("bootstrap.servers", "h:1"), ("security.protocol", "SASL_PLAINTEXT"), ("sasl.mechanism", "PLAIN")]).unwrap_err();
+    assert_eq!(e.key, "sasl.username");
+    let e = Config::from_pairs([("bootstrap.servers", "h:1"), ("security.protocol", "SASL_PLAINTEXT"), ("sasl.mechanism", "GSSAPI")]).unwrap_err();
+    assert_eq!(e.key, "sasl.mechanism");
+    let e = Config::from_pairs([("bootstrap.servers", "h:1"), ("security.protocol", "SASL_SSL")]).unwrap_err();
+    assert_eq!(e.key, "security.protocol");
+    // A malformed password value never appears in the error either.
+    let e = Config::from_pairs([("bootstrap.servers", "h:1"), ("sasl.password", "topsecret"), ("acks", "x")]).unwrap_err();
+    assert!(!alloc::format!("{e}").contains("topsecret"));
+}

@@ -61,6 +61,16 @@ impl Runtime {
     }
 }
 
+/// 32 random bytes from the operating system, for the producer's SCRAM
+/// nonces.
+pub fn entropy() -> Vec<u8> {
+    let mut buf = vec![0u8; 32];
+    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
+        let _ = f.read_exact(&mut buf);
+    }
+    buf
+}
+
 /// Milliseconds since the Unix epoch: the clock the producer runs on.
 pub fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
@@ -244,7 +254,7 @@ impl Client {
         let linker: Linker<MemoryTracker> = Linker::new(&runtime.engine);
         let bindings = Engine::instantiate(&mut store, &runtime.component, &linker)?;
         let config: Vec<(String, String)> = config.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        let created = bindings.kafka_producer_producer().producer().call_create(&mut store, &config, now_ms())?;
+        let created = bindings.kafka_producer_producer().producer().call_create(&mut store, &config, now_ms(), &entropy())?;
         Ok(created.map(|producer| Client {
             store,
             bindings,
