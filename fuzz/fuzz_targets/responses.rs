@@ -8,9 +8,16 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, frame)) = data.split_first() else { return };
-    let apis = [ApiKey::ApiVersions, ApiKey::Metadata, ApiKey::Produce, ApiKey::InitProducerId];
-    let api = apis[(selector & 3) as usize];
+    let apis = [
+        ApiKey::ApiVersions,
+        ApiKey::Metadata,
+        ApiKey::Produce,
+        ApiKey::InitProducerId,
+        ApiKey::SaslHandshake,
+        ApiKey::SaslAuthenticate,
+    ];
+    let api = apis[(selector % 6) as usize];
     let (min, max) = api.supported();
-    let version = min + (selector >> 2) as i16 % (max - min + 1);
+    let version = min + (selector / 6) as i16 % (max - min + 1);
     let _ = check_decodes(api, version, frame);
 });
