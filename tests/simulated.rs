@@ -225,6 +225,43 @@ fn lost_producer_state_bumps_the_epoch_and_keeps_order() {
 }
 
 #[test]
+fn compressed_batches_stay_within_the_limits_even_when_incompressible() {
+    for codec in ["gzip", "snappy", "lz4", "zstd"] {
+        let mut sim = Sim::new(1, &[("t", 3)]);
+        sim.max_request_size = 20_000;
+        sim.message_max_bytes = 8_000;
+        let mut p = sim.producer(&[
+            ("compression.type", codec),
+            ("batch.size", "1000000"),
+            ("max.request.size", "20000"),
+            ("message.max.bytes", "8000"),
+            ("linger.ms", "50"),
+        ]);
+        let mut x = 99u32;
+        let mut ids = Vec::new();
+        for i in 0..300u32 {
+            let noise: Vec<u8> = (0..200)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 17;
+                    x ^= x << 5;
+                    x as u8
+                })
+                .collect();
+            let value = format!("id{}", p.next_record_id());
+            let headers = [kafka_producer_component::Header { key: "noise", value: Some(&noise) }];
+            ids.push(p.send("t", &Record { key: Some(&i.to_le_bytes()), value: Some(value.as_bytes()), headers: &headers, ..Default::default() }, sim.now).unwrap());
+        }
+        // Every request and batch is checked against the limits as it arrives.
+        sim.run(&mut p, sim.now + 10_000);
+        sim.assert_one_report_each(ids.iter().copied());
+        assert!(sim.reports.iter().all(|r| r.error.is_none()), "{codec}");
+        sim.check_logs(true);
+        assert!(sim.produce_requests > 3, "{codec}: the limits split the work");
+    }
+}
+
+#[test]
 fn a_throttled_connection_is_muted_for_the_time_asked() {
     let mut sim = Sim::new(1, &[("t", 1)]);
     sim.faults.insert(("t".into(), 0), [Fault::Throttle(2_000)].into());
@@ -365,12 +402,19 @@ fn schedule(seed: u64) -> usize {
         }
     }
     let idem = if idempotent { "true" } else { "false" };
+    let codec = ["none", "gzip", "snappy", "lz4", "zstd"][rng.below(5) as usize];
+    // Tight limits, so batches and requests press against them.
+    sim.max_request_size = 4_000;
+    sim.message_max_bytes = 1_500;
     let mut p = sim.producer(&[
         ("linger.ms", "2"),
         ("batch.size", "600"),
         ("delivery.timeout.ms", "30000"),
         ("request.timeout.ms", "1500"),
         ("enable.idempotence", idem),
+        ("compression.type", codec),
+        ("max.request.size", "4000"),
+        ("message.max.bytes", "1500"),
     ]);
     let mut ids = Vec::new();
     for round in 0..12 {

@@ -104,6 +104,9 @@ pub struct Sim {
     pub metadata_versions_seen: Vec<i16>,
     pub metadata_requests: usize,
     pub produce_requests: usize,
+    /// Limits the brokers enforce (a test that sets the producer's must set these).
+    pub max_request_size: usize,
+    pub message_max_bytes: usize,
     pub reports: Vec<DeliveryReport>,
     pub warnings: Vec<String>,
 }
@@ -150,6 +153,8 @@ impl Sim {
             metadata_versions_seen: Vec::new(),
             metadata_requests: 0,
             produce_requests: 0,
+            max_request_size: 1_048_576,
+            message_max_bytes: 1_048_588,
             reports: Vec::new(),
             warnings: Vec::new(),
         }
@@ -318,6 +323,7 @@ impl Sim {
                 return;
             }
             let frame: Vec<u8> = c.inbuf.drain(..4 + size).skip(4).collect();
+            assert!(4 + size <= self.max_request_size, "a request of {} bytes, over max.request.size {}", 4 + size, self.max_request_size);
             let node = c.node;
             self.handle_request(conn, node, &frame);
         }
@@ -492,6 +498,7 @@ impl Sim {
                 let index = r.i32("index").unwrap();
                 let len = if flex { r.uvarint("len").unwrap() as usize - 1 } else { r.i32("len").unwrap() as usize };
                 let batch = r.take(len, "records").unwrap();
+                assert!(batch.len() <= self.message_max_bytes, "a batch of {} bytes, over message.max.bytes {}", batch.len(), self.message_max_bytes);
                 if flex {
                     r.skip_tagged_fields().unwrap();
                 }
@@ -679,7 +686,8 @@ pub fn decode_batch(b: &[u8]) -> Vec<Stored> {
     assert_eq!(r.i8("magic").unwrap(), 2);
     let crc = r.i32("crc").unwrap() as u32;
     assert_eq!(crc, kafka_producer_component::batch::crc32c(&b[21..]), "crc");
-    assert_eq!(r.i16("attributes").unwrap(), 0);
+    let attributes = r.i16("attributes").unwrap();
+    assert_eq!(attributes & !7, 0, "CreateTime, not transactional, not control");
     let last_delta = r.i32("last offset delta").unwrap();
     let base_ts = r.i64("base ts").unwrap();
     r.i64("max ts").unwrap();
@@ -688,6 +696,8 @@ pub fn decode_batch(b: &[u8]) -> Vec<Stored> {
     r.i32("seq").unwrap();
     let count = r.i32("count").unwrap();
     assert_eq!(last_delta, count - 1);
+    let records = decompress(attributes & 7, &b[61..]);
+    let mut r = Reader::new(&records);
     let mut out = Vec::new();
     for i in 0..count {
         let len = r.varint("len").unwrap() as usize;
@@ -711,6 +721,43 @@ pub fn decode_batch(b: &[u8]) -> Vec<Stored> {
     }
     assert_eq!(r.remaining(), 0, "batch length");
     out
+}
+
+/// The records section of a batch, decompressed by decoders that are not
+/// the producer's encoders.
+fn decompress(codec: i16, data: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    match codec {
+        0 => data.to_vec(),
+        1 => {
+            let (body, trailer) = data[10..].split_at(data.len() - 18);
+            let out = miniz_oxide::inflate::decompress_to_vec(body).expect("gzip");
+            assert_eq!(u32::from_le_bytes(trailer[4..8].try_into().unwrap()) as usize, out.len());
+            out
+        }
+        2 => {
+            assert_eq!(&data[..8], b"\x82SNAPPY\x00");
+            let (mut at, mut out) = (16, Vec::new());
+            while at < data.len() {
+                let n = u32::from_be_bytes(data[at..at + 4].try_into().unwrap()) as usize;
+                out.extend(snap::raw::Decoder::new().decompress_vec(&data[at + 4..at + 4 + n]).expect("snappy"));
+                at += 4 + n;
+            }
+            out
+        }
+        3 => {
+            let mut out = Vec::new();
+            lz4_flex::frame::FrameDecoder::new(data).read_to_end(&mut out).expect("lz4");
+            out
+        }
+        4 => {
+            let mut out = Vec::new();
+            let mut d = ruzstd::decoding::StreamingDecoder::new(data).expect("zstd");
+            ruzstd::io::Read::read_to_end(&mut d, &mut out).expect("zstd");
+            out
+        }
+        other => panic!("codec {other}"),
+    }
 }
 
 /// Sends `n` keyed records to `topic`, the value naming the record id
