@@ -144,6 +144,33 @@ impl wit::GuestProducer for ProducerResource {
         wit::SendOutcome { first_id, rejected }
     }
 
+    fn send_packed(&self, topic: String, records: Vec<u8>, now: u64) -> wit::SendOutcome {
+        let mut p = self.0.borrow_mut();
+        let first_id = p.next_record_id();
+        let mut rejected = Vec::new();
+        let mut headers = Vec::new();
+        let mut r = crate::wire::Reader::new(&records);
+        let mut index = 0u32;
+        while r.remaining() > 0 {
+            match crate::packed::read(&mut r, &mut headers) {
+                Ok(rec) => {
+                    let rec = Record { headers: &headers, ..rec };
+                    if let Err(e) = p.send(&topic, &rec, now) {
+                        rejected.push(wit::Rejected { index, error: produce_error(e) });
+                    }
+                }
+                Err(e) => {
+                    p.skip_record_id();
+                    let error = ProduceError::new(ErrorKind::InvalidRecord, alloc::format!("malformed packed record: {e}"));
+                    rejected.push(wit::Rejected { index, error: produce_error(error) });
+                    break;
+                }
+            }
+            index += 1;
+        }
+        wit::SendOutcome { first_id, rejected }
+    }
+
     fn flush(&self, _now: u64) {
         self.0.borrow_mut().flush();
     }

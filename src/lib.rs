@@ -30,6 +30,7 @@ pub mod connection;
 pub mod error_codes;
 pub mod idempotence;
 pub mod metadata;
+pub mod packed;
 pub mod partitioner;
 pub mod producer;
 pub mod record;

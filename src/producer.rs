@@ -150,6 +150,12 @@ impl Producer {
         self.next_record_id
     }
 
+    /// Uses up one record id for a record that could not even be read
+    /// (a malformed packed record), keeping ids aligned with indexes.
+    pub fn skip_record_id(&mut self) {
+        self.next_record_id += 1;
+    }
+
     /// Records accepted whose delivery report has not been polled yet.
     pub fn unreported(&self) -> u64 {
         self.unreported

@@ -96,3 +96,32 @@ fn hundred_thousand_records_in_one_run() {
     let read = read_back(Reader::Confluent, &broker.bootstrap(), "bulk", 6, 100_000).unwrap();
     assert_eq!(verify(&produced, &read, true).unwrap(), 0, "every offset reported");
 }
+
+#[test]
+fn packed_sends_carry_the_same_records() {
+    let broker = Broker::start().unwrap();
+    broker.create_topic("packed", 4).unwrap();
+    let mut c = client(&[("bootstrap.servers", &broker.bootstrap())]);
+    let records = mixed_records(5_000);
+    let mut packed = kafka_producer_host::Packed::default();
+    for r in &records {
+        let headers: Vec<kafka_producer_component::Header<'_>> =
+            r.headers.iter().map(|h| kafka_producer_component::Header { key: &h.key, value: h.value.as_deref() }).collect();
+        packed.push(&kafka_producer_component::Record {
+            key: r.key.as_deref(),
+            value: r.value.as_deref(),
+            headers: &headers,
+            partition: r.partition,
+            timestamp: r.timestamp,
+        });
+    }
+    let sent_from_ms = now_ms();
+    let sent = c.send_all_packed("packed", &packed, std::time::Duration::from_secs(60)).unwrap();
+    assert!(sent.rejected.is_empty());
+    let sent_to_ms = now_ms();
+    let mut reports = sent.reports;
+    reports.extend(c.flush_and_wait(std::time::Duration::from_secs(60)).unwrap());
+    let produced = Produced { records, ids: sent.ids, reports, sent_from_ms, sent_to_ms };
+    let read = read_back(Reader::Confluent, &broker.bootstrap(), "packed", 4, 5_000).unwrap();
+    assert_eq!(verify(&produced, &read, true).unwrap(), 0);
+}

@@ -284,6 +284,43 @@ impl Client {
         Ok(())
     }
 
+    /// Hands packed records to the producer in one call (`send-packed`).
+    pub fn send_packed(&mut self, topic: &str, records: &Packed, from: usize) -> Result<SendOutcome> {
+        let p = self.bindings.kafka_producer_producer().producer();
+        let bytes = &records.buf[records.offsets.get(from).copied().unwrap_or(records.buf.len())..];
+        let outcome = p.call_send_packed(&mut self.store, self.producer, topic, bytes, now_ms())?;
+        self.unreported += (records.len() - from - outcome.rejected.len()) as u64;
+        Ok(outcome)
+    }
+
+    /// `send_all` for packed records: waits while the queue is full and
+    /// resends the refused tail, in order.
+    pub fn send_all_packed(&mut self, topic: &str, records: &Packed, timeout: Duration) -> Result<SendAll> {
+        let end = Instant::now() + timeout;
+        let mut out = SendAll::default();
+        let mut from = 0;
+        while from < records.len() {
+            let outcome = self.send_packed(topic, records, from)?;
+            out.first_id.get_or_insert(outcome.first_id);
+            let full = outcome.rejected.iter().find(|r| r.error.kind == ErrorKind::QueueFull).map(|r| r.index as usize);
+            for r in outcome.rejected.iter().filter(|r| Some(r.index as usize) < full.or(Some(usize::MAX))) {
+                out.rejected.push((from + r.index as usize, r.error.clone()));
+            }
+            out.ids.extend((0..full.unwrap_or(records.len() - from)).map(|i| outcome.first_id + i as u64));
+            match full {
+                None => from = records.len(),
+                Some(i) => {
+                    from += i;
+                    if Instant::now() > end {
+                        return Err(anyhow!("queue still full after {timeout:?}"));
+                    }
+                    out.reports.extend(self.poll(Duration::from_millis(20))?);
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Sends every record, waiting while the producer's queue is full
     /// (like the Java client's blocking `send`, bounded by `timeout`):
     /// the refused tail of a call is resent, in order, once reports have
@@ -403,6 +440,33 @@ impl Client {
             reports.extend(self.poll(left.min(Duration::from_millis(100)))?);
         }
         Ok(reports)
+    }
+}
+
+/// Records packed for `send-packed`, with where each one starts.
+#[derive(Default)]
+pub struct Packed {
+    buf: Vec<u8>,
+    offsets: Vec<usize>,
+}
+
+impl Packed {
+    pub fn push(&mut self, rec: &kafka_producer_component::Record<'_>) {
+        self.offsets.push(self.buf.len());
+        kafka_producer_component::packed::write(&mut self.buf, rec);
+    }
+    pub fn len(&self) -> usize {
+        self.offsets.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.offsets.is_empty()
+    }
+    pub fn clear(&mut self) {
+        self.buf.clear();
+        self.offsets.clear();
+    }
+    pub fn bytes(&self) -> usize {
+        self.buf.len()
     }
 }
 

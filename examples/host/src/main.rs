@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use kafka_producer_host::broker::Broker;
-use kafka_producer_host::{Client, KafkaRecord, Runtime};
+use kafka_producer_host::{Client, Packed, Runtime};
 
 const USAGE: &str = "\
 usage: kafka-produce [options] [FILE...]
@@ -76,10 +76,10 @@ fn parse_args() -> Result<Args> {
     Ok(a)
 }
 
-fn split_key(line: &[u8], delim: &[u8]) -> (Option<Vec<u8>>, Vec<u8>) {
+fn split_key<'a>(line: &'a [u8], delim: &[u8]) -> (Option<&'a [u8]>, &'a [u8]) {
     match line.windows(delim.len()).position(|w| w == delim) {
-        Some(i) => (Some(line[..i].to_vec()), line[i + delim.len()..].to_vec()),
-        None => (None, line.to_vec()),
+        Some(i) => (Some(&line[..i]), &line[i + delim.len()..]),
+        None => (None, line),
     }
 }
 
@@ -122,7 +122,10 @@ fn main() -> Result<()> {
             first_errors.push(msg);
         }
     };
-    let mut chunk: Vec<KafkaRecord> = Vec::with_capacity(4096);
+    // Lines are packed straight into one buffer per call (send-packed):
+    // no allocation per record on either side of the component boundary.
+    const CHUNK: usize = 4096;
+    let mut chunk = Packed::default();
     let tally = |reports: Vec<kafka_producer_host::DeliveryReport>, failed: &mut u64, delivered: &mut u64, first_errors: &mut Vec<String>| {
         for r in reports {
             match r.error {
@@ -146,16 +149,16 @@ fn main() -> Result<()> {
                 }
                 let (key, value) = match &args.key_delim {
                     Some(d) => split_key(&line, d),
-                    None => (None, line.clone()),
+                    None => (None, line.as_slice()),
                 };
-                bytes += (value.len() + key.as_ref().map_or(0, Vec::len)) as u64;
-                chunk.push(KafkaRecord { key, value: Some(value), headers: Vec::new(), partition: args.partition, timestamp: None });
+                bytes += (value.len() + key.map_or(0, <[u8]>::len)) as u64;
+                chunk.push(&kafka_producer_component::Record { key, value: Some(value), headers: &[], partition: args.partition, timestamp: None });
             }
-            if chunk.len() == chunk.capacity() || (n == 0 && !chunk.is_empty()) {
+            if chunk.len() == CHUNK || (n == 0 && !chunk.is_empty()) {
                 records += chunk.len() as u64;
                 // Waits while buffer.memory / queue.buffering.max.messages
                 // are full, as the Java client's send blocks.
-                let sent = client.send_all(&args.topic, &chunk, Duration::from_secs(600))?;
+                let sent = client.send_all_packed(&args.topic, &chunk, Duration::from_secs(600))?;
                 for (_, e) in sent.rejected {
                     rejected += 1;
                     note_error(format!("rejected: {}", e.message), &mut first_errors);
