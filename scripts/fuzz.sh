@@ -11,7 +11,7 @@ secs=${1:-60}
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 cd fuzz
 export RUSTC_BOOTSTRAP=1
-for target in responses config producer; do
+for target in responses config producer packed; do
     mkdir -p "corpus/$target"
     log=$(mktemp)
     cargo fuzz run --sanitizer none -O -j 2 "$target" "corpus/$target" -- \
