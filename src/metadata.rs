@@ -94,10 +94,6 @@ impl Metadata {
         self.brokers.get(&node_id)
     }
 
-    pub fn has_brokers(&self) -> bool {
-        !self.brokers.is_empty()
-    }
-
     /// Node ids of known brokers, for picking one to ask for metadata.
     pub fn broker_ids(&self) -> impl Iterator<Item = i32> + '_ {
         self.brokers.keys().copied()

@@ -250,20 +250,18 @@ impl Producer {
             }
             Some(p) => p as u32,
             None => {
-                let topic = &mut self.accumulator.topics[t];
-                let mut p = self.partitioner.partition(rec.key, TopicView { partitions: count, sticky: &mut topic.sticky });
+                let sticky = &mut self.accumulator.topics[t].sticky;
+                let p = self.partitioner.partition(rec.key, TopicView { partitions: count, sticky });
                 // KIP-480: a sticky record that would start a new batch
                 // moves the sticky partition on instead.
-                if topic.sticky == Some(p) {
-                    let full = topic.partitions.get(p as usize).and_then(|q| q.batches.back()).is_some_and(|b| {
-                        b.is_open() && b.byte_len() + crate::batch::encoded_record_len(rec, 0, b.record_count() as i32) > batch_size
-                    });
-                    if full {
-                        self.partitioner.on_batch_closed(p, TopicView { partitions: count, sticky: &mut topic.sticky });
-                        p = self.partitioner.partition(rec.key, TopicView { partitions: count, sticky: &mut topic.sticky });
-                    }
+                let is_sticky = self.accumulator.topics[t].sticky == Some(p);
+                if is_sticky && self.accumulator.open_batch_full(t, p as i32, rec, batch_size) {
+                    let sticky = &mut self.accumulator.topics[t].sticky;
+                    self.partitioner.on_batch_closed(p, TopicView { partitions: count, sticky: &mut *sticky });
+                    self.partitioner.partition(rec.key, TopicView { partitions: count, sticky })
+                } else {
+                    p
                 }
-                p
             }
         };
         self.accumulator.ensure_partitions(t, count as usize);
