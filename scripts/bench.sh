@@ -9,13 +9,7 @@ bash scripts/build.sh >/dev/null
 . scripts/env.sh
 n=${1:-500000}
 size=${2:-100}
-work=$(mktemp -d)
-trap 'kill $broker 2>/dev/null || true; rm -rf "$work"' EXIT
-port=$("$KPC_PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$TANSU_BIN" broker --listener-url "tcp://127.0.0.1:$port" --advertised-listener-url "tcp://127.0.0.1:$port" \
-    --storage-engine memory://tansu/ >/dev/null 2>&1 &
-broker=$!
-sleep 0.5
+. scripts/tansu.sh
 "$TANSU_BIN" topic create ours --broker "tcp://127.0.0.1:$port" --partitions 6 >/dev/null
 "$TANSU_BIN" topic create peer --broker "tcp://127.0.0.1:$port" --partitions 6 >/dev/null
 "$KPC_PYTHON" -c "

@@ -9,13 +9,7 @@ cd "$(dirname "$0")/.."
 bash scripts/build.sh >/dev/null 2>&1
 . scripts/env.sh
 n=${1:-200000}
-work=$(mktemp -d)
-trap 'kill $broker 2>/dev/null || true; rm -rf "$work"' EXIT
-port=$("$KPC_PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$TANSU_BIN" broker --listener-url "tcp://127.0.0.1:$port" --advertised-listener-url "tcp://127.0.0.1:$port" \
-    --storage-engine memory://tansu/ >/dev/null 2>&1 &
-broker=$!
-sleep 0.5
+. scripts/tansu.sh
 "$KPC_PYTHON" -c "
 import json, random
 r = random.Random(7)

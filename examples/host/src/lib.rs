@@ -296,29 +296,7 @@ impl Client {
     /// `send_all` for packed records: waits while the queue is full and
     /// resends the refused tail, in order.
     pub fn send_all_packed(&mut self, topic: &str, records: &Packed, timeout: Duration) -> Result<SendAll> {
-        let end = Instant::now() + timeout;
-        let mut out = SendAll::default();
-        let mut from = 0;
-        while from < records.len() {
-            let outcome = self.send_packed(topic, records, from)?;
-            out.first_id.get_or_insert(outcome.first_id);
-            let full = outcome.rejected.iter().find(|r| r.error.kind == ErrorKind::QueueFull).map(|r| r.index as usize);
-            for r in outcome.rejected.iter().filter(|r| Some(r.index as usize) < full.or(Some(usize::MAX))) {
-                out.rejected.push((from + r.index as usize, r.error.clone()));
-            }
-            out.ids.extend((0..full.unwrap_or(records.len() - from)).map(|i| outcome.first_id + i as u64));
-            match full {
-                None => from = records.len(),
-                Some(i) => {
-                    from += i;
-                    if Instant::now() > end {
-                        return Err(anyhow!("queue still full after {timeout:?}"));
-                    }
-                    out.reports.extend(self.poll(Duration::from_millis(20))?);
-                }
-            }
-        }
-        Ok(out)
+        self.send_waiting(records.len(), timeout, |c, from| c.send_packed(topic, records, from))
     }
 
     /// Sends every record, waiting while the producer's queue is full
@@ -327,21 +305,30 @@ impl Client {
     /// freed room. Returns the records refused for other reasons, as
     /// (index into `records`, error), and the reports that came meanwhile.
     pub fn send_all(&mut self, topic: &str, records: &[KafkaRecord], timeout: Duration) -> Result<SendAll> {
+        self.send_waiting(records.len(), timeout, |c, from| c.send(topic, &records[from..]))
+    }
+
+    /// The queue-full loop of `send_all`: `send_from(client, i)` sends
+    /// records `i..` of `n` and returns the outcome.
+    fn send_waiting(
+        &mut self,
+        n: usize,
+        timeout: Duration,
+        mut send_from: impl FnMut(&mut Client, usize) -> Result<SendOutcome>,
+    ) -> Result<SendAll> {
         let end = Instant::now() + timeout;
         let mut out = SendAll::default();
         let mut from = 0;
-        while from < records.len() {
-            let outcome = self.send(topic, &records[from..])?;
-            if out.first_id.is_none() {
-                out.first_id = Some(outcome.first_id);
-            }
+        while from < n {
+            let outcome = send_from(self, from)?;
+            out.first_id.get_or_insert(outcome.first_id);
             let full = outcome.rejected.iter().find(|r| r.error.kind == ErrorKind::QueueFull).map(|r| r.index as usize);
             for r in outcome.rejected.iter().filter(|r| Some(r.index as usize) < full.or(Some(usize::MAX))) {
                 out.rejected.push((from + r.index as usize, r.error.clone()));
             }
-            out.ids.extend((0..full.unwrap_or(records.len() - from)).map(|i| outcome.first_id + i as u64));
+            out.ids.extend((0..full.unwrap_or(n - from)).map(|i| outcome.first_id + i as u64));
             match full {
-                None => from = records.len(),
+                None => from = n,
                 Some(i) => {
                     from += i;
                     if Instant::now() > end {
