@@ -38,8 +38,10 @@ pub struct ProducerBatch {
     pub attempts: u32,
     /// Not to be sent again before this (retry backoff).
     pub retry_at_ms: u64,
-    /// Order among this partition's batches.
+    /// Order among this partition's batches: a batch owns the keys
+    /// `seq .. seq + span`, which its halves share if it is split.
     pub seq: u64,
+    span: u64,
     /// Producer id, epoch and base sequence, once drained (idempotence).
     pub identity: Option<ProducerIdentity>,
     /// Bytes of `buffer.memory` this batch holds until it is reported.
@@ -103,6 +105,52 @@ impl ProducerBatch {
     }
 }
 
+impl ProducerBatch {
+    /// Splits a sealed batch of two or more records into two, in order,
+    /// for a broker that found it too large (MESSAGE_TOO_LARGE). The
+    /// halves keep the batch's place and attempts; they carry no sequence
+    /// (the producer re-sequences the partition: see `Producer`).
+    pub fn split(&self, now: u64) -> Option<(ProducerBatch, ProducerBatch)> {
+        let n = self.record_ids.len();
+        if n < 2 {
+            return None;
+        }
+        let half = n / 2;
+        let cap = self.byte_len();
+        let mut parts = [BatchWriter::new(Vec::with_capacity(cap / 2 + 64)), BatchWriter::new(Vec::with_capacity(cap / 2 + 64))];
+        let mut i = 0;
+        crate::batch::read_records(self.bytes(), |rec, ts| {
+            parts[usize::from(i >= half)].append(rec, ts);
+            i += 1;
+        })
+        .ok()?;
+        if i != n {
+            return None;
+        }
+        let [a, b] = parts;
+        let (ids_a, ids_b) = self.record_ids.split_at(half);
+        let make = |w: BatchWriter, ids: &[RecordId], identity: Option<ProducerIdentity>, reserved: usize| ProducerBatch {
+            topic: self.topic,
+            partition: self.partition,
+            body: Body::Open(w),
+            record_ids: ids.to_vec(),
+            created_ms: self.created_ms,
+            attempts: self.attempts,
+            retry_at_ms: now,
+            seq: self.seq,
+            span: self.span,
+            identity,
+            reserved,
+            unresolved: self.unresolved,
+        };
+        let (mut first, mut second) = (make(a, ids_a, None, self.reserved), make(b, ids_b, None, 0));
+        first.span = self.span / 2;
+        second.seq = self.seq + self.span / 2;
+        second.span = self.span / 2;
+        Some((first, second))
+    }
+}
+
 /// The batches of one partition, oldest first, and its idempotence state.
 #[derive(Debug)]
 pub struct PartitionQueue {
@@ -129,6 +177,8 @@ impl PartitionQueue {
         self.batches.insert(at, batch);
     }
 }
+
+const BATCH_SPAN: u64 = 1 << 32;
 
 /// Records accepted for a topic whose partitions are not known yet.
 #[derive(Debug, Default)]
@@ -311,8 +361,9 @@ impl Accumulator {
         w.append(rec, timestamp);
         let mut record_ids = Vec::with_capacity(16);
         record_ids.push(id);
+        // Each batch owns 2^32 ordering keys, so splits keep their place.
         let seq = q.next_seq;
-        q.next_seq += 1;
+        q.next_seq += BATCH_SPAN;
         q.batches.push_back(ProducerBatch {
             topic,
             partition,
@@ -322,6 +373,7 @@ impl Accumulator {
             attempts: 0,
             retry_at_ms: 0,
             seq,
+            span: BATCH_SPAN,
             identity: None,
             reserved: capacity,
             unresolved: false,

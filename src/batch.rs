@@ -8,9 +8,9 @@
 
 use alloc::vec::Vec;
 
-use crate::codec::{compress, Codec};
+use crate::codec::{compress, decompress, Codec};
 use crate::record::{Header, Record};
-use crate::wire::{varint_len, Writer};
+use crate::wire::{varint_len, DecodeError, Reader, Writer};
 
 /// Bytes of the batch header, from baseOffset to recordsCount.
 pub const BATCH_HEADER_LEN: usize = 61;
@@ -183,6 +183,53 @@ pub fn restamp(batch: &mut [u8], identity: ProducerIdentity) {
     batch[53..57].copy_from_slice(&identity.base_sequence.to_be_bytes());
     let crc = crc32c(&batch[ATTRIBUTES_AT..]);
     batch[CRC_AT..CRC_AT + 4].copy_from_slice(&crc.to_be_bytes());
+}
+
+/// Reads the records back out of a finished batch (decompressing it), in
+/// order, each with its timestamp. Used to split a batch a broker found
+/// too large. Malformed input is an error.
+pub fn read_records(batch: &[u8], mut f: impl FnMut(&Record<'_>, i64)) -> Result<(), DecodeError> {
+    let mut h = Reader::new(batch);
+    let header = h.take(BATCH_HEADER_LEN, "batch header")?;
+    let attributes = i16::from_be_bytes([header[ATTRIBUTES_AT], header[ATTRIBUTES_AT + 1]]);
+    let base_timestamp = i64::from_be_bytes(header[27..35].try_into().map_err(|_| DecodeError::Invalid { what: "timestamp" })?);
+    let count = i32::from_be_bytes(header[57..61].try_into().map_err(|_| DecodeError::Invalid { what: "count" })?);
+    let codec = match attributes & 7 {
+        0 => Codec::None,
+        1 => Codec::Gzip,
+        2 => Codec::Snappy,
+        3 => Codec::Lz4,
+        4 => Codec::Zstd,
+        _ => return Err(DecodeError::Invalid { what: "codec" }),
+    };
+    let records = decompress(codec, &batch[BATCH_HEADER_LEN..], 256 << 20)?;
+    let mut r = Reader::new(&records);
+    let mut headers: Vec<Header<'_>> = Vec::new();
+    for _ in 0..count {
+        let len = r.varint("record length")?;
+        let mut rr = Reader::new(r.take(usize::try_from(len).map_err(|_| DecodeError::Invalid { what: "record length" })?, "record")?);
+        rr.i8("record attributes")?;
+        let timestamp = base_timestamp.wrapping_add(rr.varint("timestamp delta")?);
+        rr.varint("offset delta")?;
+        let key = read_bytes(&mut rr)?;
+        let value = read_bytes(&mut rr)?;
+        headers.clear();
+        for _ in 0..rr.varint("header count")? {
+            let k = read_bytes(&mut rr)?.ok_or(DecodeError::Invalid { what: "header key" })?;
+            let key = core::str::from_utf8(k).map_err(|_| DecodeError::Invalid { what: "header key" })?;
+            headers.push(Header { key, value: read_bytes(&mut rr)? });
+        }
+        f(&Record { key, value, headers: &headers, partition: None, timestamp: Some(timestamp) }, timestamp);
+    }
+    Ok(())
+}
+
+fn read_bytes<'a>(r: &mut Reader<'a>) -> Result<Option<&'a [u8]>, DecodeError> {
+    match r.varint("length")? {
+        -1 => Ok(None),
+        n if n < 0 => Err(DecodeError::Invalid { what: "length" }),
+        n => r.take(n as usize, "bytes").map(Some),
+    }
 }
 
 fn write_bytes(w: &mut Writer<'_>, b: Option<&[u8]>) {

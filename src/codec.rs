@@ -17,6 +17,8 @@ use alloc::vec::Vec;
 
 use serde::Deserialize;
 
+use crate::wire::{DecodeError, Reader};
+
 /// `compression.type`, with its RecordBatch attributes id (bits 0-2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 pub enum Codec {
@@ -196,6 +198,115 @@ fn lz4_frame(input: &[u8], out: &mut Vec<u8>) {
         }
     }
     out.extend_from_slice(&0u32.to_le_bytes());
+}
+
+/// Decompresses what `compress` wrote (the producer rereads its own
+/// batches to split one a broker found too large). At most `limit` bytes
+/// come out; anything malformed is an error, never a panic.
+pub fn decompress(codec: Codec, data: &[u8], limit: usize) -> Result<Vec<u8>, DecodeError> {
+    let bad = |what| DecodeError::Invalid { what };
+    match codec {
+        Codec::None => Ok(data.to_vec()),
+        Codec::Gzip => {
+            if data.len() < 18 || data[..4] != [0x1f, 0x8b, 8, 0] {
+                return Err(bad("gzip header"));
+            }
+            miniz_oxide::inflate::decompress_to_vec_with_limit(&data[10..data.len() - 8], limit).map_err(|_| bad("gzip data"))
+        }
+        Codec::Snappy => {
+            if data.len() < 16 || data[..16] != XERIAL_HEADER {
+                return Err(bad("snappy header"));
+            }
+            let (mut r, mut out) = (Reader::new(&data[16..]), Vec::new());
+            while r.remaining() > 0 {
+                let n = r.i32("snappy block length")? as u32 as usize;
+                snappy_raw_decode(r.take(n, "snappy block")?, limit.saturating_sub(out.len()), &mut out)?;
+            }
+            Ok(out)
+        }
+        Codec::Lz4 => {
+            let mut r = Reader::new(data);
+            if r.take(7, "lz4 frame header")?[..4] != 0x184d_2204u32.to_le_bytes() {
+                return Err(bad("lz4 magic"));
+            }
+            let mut out = Vec::new();
+            loop {
+                let word = u32::from_le_bytes(r.take(4, "lz4 block size")?.try_into().map_err(|_| bad("lz4 block size"))?);
+                if word == 0 {
+                    return Ok(out);
+                }
+                let block = r.take((word & 0x7fff_ffff) as usize, "lz4 block")?;
+                if out.len() + 64 * 1024 > limit.saturating_add(64 * 1024) {
+                    return Err(bad("lz4 data over the limit"));
+                }
+                if word & 0x8000_0000 != 0 {
+                    out.extend_from_slice(block);
+                } else {
+                    let at = out.len();
+                    out.resize(at + 64 * 1024, 0);
+                    let n = lz4_flex::block::decompress_into(block, &mut out[at..]).map_err(|_| bad("lz4 block"))?;
+                    out.truncate(at + n);
+                }
+            }
+        }
+        Codec::Zstd => {
+            let mut d = ruzstd::decoding::StreamingDecoder::new(data).map_err(|_| bad("zstd frame"))?;
+            let mut out = Vec::new();
+            let mut buf = [0u8; 4096];
+            loop {
+                let n = ruzstd::io::Read::read(&mut d, &mut buf).map_err(|_| bad("zstd data"))?;
+                if n == 0 {
+                    return Ok(out);
+                }
+                if out.len() + n > limit {
+                    return Err(bad("zstd data over the limit"));
+                }
+                out.extend_from_slice(&buf[..n]);
+            }
+        }
+    }
+}
+
+/// Decodes one raw snappy block, appending at most `limit` bytes.
+fn snappy_raw_decode(block: &[u8], limit: usize, out: &mut Vec<u8>) -> Result<(), DecodeError> {
+    let bad = |what| DecodeError::Invalid { what };
+    let mut r = Reader::new(block);
+    let len = r.uvarint("snappy length")? as usize;
+    if len > limit {
+        return Err(bad("snappy length over the limit"));
+    }
+    let start = out.len();
+    while r.remaining() > 0 {
+        let tag = r.take(1, "snappy tag")?[0];
+        let (n, offset) = match tag & 3 {
+            0 => {
+                let mut n = usize::from(tag >> 2);
+                if n >= 60 {
+                    let width = n - 59;
+                    let b = r.take(width, "snappy literal length")?;
+                    n = b.iter().rev().fold(0usize, |acc, &x| (acc << 8) | usize::from(x));
+                }
+                out.extend_from_slice(r.take(n + 1, "snappy literal")?);
+                continue;
+            }
+            1 => (usize::from((tag >> 2) & 7) + 4, (usize::from(tag >> 5) << 8) | usize::from(r.take(1, "snappy copy")?[0])),
+            2 => (usize::from(tag >> 2) + 1, usize::from(u16::from_le_bytes([r.take(1, "snappy copy")?[0], r.take(1, "snappy copy")?[0]]))),
+            _ => {
+                let b = r.take(4, "snappy copy")?;
+                (usize::from(tag >> 2) + 1, u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+            }
+        };
+        if offset == 0 || offset > out.len() - start || out.len() - start + n > len {
+            return Err(bad("snappy copy"));
+        }
+        for _ in 0..n {
+            out.push(out[out.len() - offset]);
+        }
+    }
+    if out.len() - start != len {
+        return Err(bad("snappy length"));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -32,6 +32,7 @@ use crate::response::{self, ApiVersionsResponse, InitProducerIdResponse, Metadat
 
 /// NETWORK_EXCEPTION: what a batch in flight on a dropped connection failed with.
 const NETWORK_EXCEPTION: i16 = 13;
+const MESSAGE_TOO_LARGE: i16 = 10;
 
 /// Request bytes one `drive` encodes at most: requests copy their batches,
 /// so this bounds the memory that copies take at once. What is left goes
@@ -1000,6 +1001,33 @@ impl Producer {
                 continue;
             }
             let err = ProduceError::broker(ErrorKind::Broker, p.error_code, p.error_message);
+            // MESSAGE_TOO_LARGE: the topic's limit is below this batch (and
+            // message.max.bytes). Split it and send the halves, as the Java
+            // client does; a single record too large fails. Not a batch of
+            // unknown outcome: if an earlier attempt was written, halves
+            // with new boundaries could not be recognised as duplicates.
+            let splittable = b.record_count() > 1 && !b.unresolved;
+            if p.error_code == MESSAGE_TOO_LARGE && splittable && !self.closing_at.is_some_and(|c| now >= c) {
+                if let Some((first, second)) = b.split(now) {
+                    if b.identity.is_some() {
+                        // Its sequence range was never written: start the
+                        // sequences again, once nothing is in flight, with
+                        // the halves in the batch's place.
+                        self.request_epoch_bump(&b, "a batch was split", false);
+                    }
+                    self.outputs.push_back(Output::Warning(format!(
+                        "MESSAGE_TOO_LARGE for {}-{}: splitting a batch of {} records in two",
+                        self.metadata.topic(b.topic).name,
+                        b.partition,
+                        b.record_count()
+                    )));
+                    self.accumulator.reenqueue(first);
+                    self.accumulator.reenqueue(second);
+                    self.dirty = true;
+                    continue;
+                }
+                // Our own batch could not be reread (not expected): it fails.
+            }
             if invalidates_metadata(p.error_code) {
                 let moved = p.current_leader.is_some_and(|l| self.metadata.update_leader(b.topic, b.partition, l.leader_id, l.leader_epoch));
                 if !moved {

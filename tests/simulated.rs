@@ -262,6 +262,29 @@ fn compressed_batches_stay_within_the_limits_even_when_incompressible() {
 }
 
 #[test]
+fn a_batch_over_the_topic_limit_is_split_until_it_fits() {
+    for codec in ["none", "lz4", "gzip"] {
+        let mut sim = Sim::new(1, &[("t", 1)]);
+        sim.topic_max_message_bytes = Some(2_000);
+        let mut p = sim.producer(&[("compression.type", codec), ("linger.ms", "20")]);
+        let ids = sim::send_n(&mut p, "t", 3_000, sim.now);
+        sim.run(&mut p, sim.now + 30_000);
+        sim.assert_one_report_each(ids.iter().copied());
+        assert!(sim.reports.iter().all(|r| r.error.is_none()), "{codec}: {:?}", sim.reports.iter().find(|r| r.error.is_some()));
+        assert!(sim.warnings.iter().any(|w| w.contains("splitting")), "{codec}: no split happened");
+        sim.check_logs(true);
+    }
+    // A single record over the topic limit cannot be split: it fails.
+    let mut sim = Sim::new(1, &[("t", 1)]);
+    sim.topic_max_message_bytes = Some(100);
+    let mut p = sim.producer(&[("linger.ms", "0")]);
+    let id = p.send("t", &Record { value: Some(&[1u8; 500]), ..Default::default() }, sim.now).unwrap();
+    sim.run(&mut p, sim.now + 5_000);
+    sim.assert_one_report_each([id]);
+    assert_eq!(sim.reports[0].error.as_ref().unwrap().code, 10);
+}
+
+#[test]
 fn a_throttled_connection_is_muted_for_the_time_asked() {
     let mut sim = Sim::new(1, &[("t", 1)]);
     sim.faults.insert(("t".into(), 0), [Fault::Throttle(2_000)].into());
@@ -403,9 +426,13 @@ fn schedule(seed: u64) -> usize {
     }
     let idem = if idempotent { "true" } else { "false" };
     let codec = ["none", "gzip", "snappy", "lz4", "zstd"][rng.below(5) as usize];
-    // Tight limits, so batches and requests press against them.
+    // Tight limits, so batches and requests press against them; sometimes a
+    // topic limit below the producer's, so batches are split.
     sim.max_request_size = 4_000;
     sim.message_max_bytes = 1_500;
+    if rng.below(4) == 0 {
+        sim.topic_max_message_bytes = Some(250);
+    }
     let mut p = sim.producer(&[
         ("linger.ms", "2"),
         ("batch.size", "600"),

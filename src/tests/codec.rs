@@ -97,3 +97,22 @@ fn max_input_for_inverts_the_bound() {
         assert!(Codec::Gzip.max_compressed_len(n + 2) > limit - 2);
     }
 }
+
+#[test]
+fn decompress_undoes_compress_for_every_codec() {
+    for codec in [Codec::None, Codec::Gzip, Codec::Snappy, Codec::Lz4, Codec::Zstd] {
+        for s in samples() {
+            let mut out = Vec::new();
+            compress(codec, -1, &s, &mut out);
+            assert_eq!(decompress(codec, &out, s.len()).unwrap(), s, "{codec:?}");
+            if s.len() > 100 && codec != Codec::None {
+                assert!(decompress(codec, &out, s.len() / 2).is_err(), "{codec:?}: the limit holds");
+            }
+            for cut in [1, out.len() / 2, out.len().saturating_sub(1)] {
+                if cut < out.len() && codec != Codec::None {
+                    let _ = decompress(codec, &out[..cut], s.len()); // an error or garbage, never a panic
+                }
+            }
+        }
+    }
+}

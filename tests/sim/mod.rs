@@ -107,6 +107,9 @@ pub struct Sim {
     /// Limits the brokers enforce (a test that sets the producer's must set these).
     pub max_request_size: usize,
     pub message_max_bytes: usize,
+    /// A topic-level limit below the producer's (max.message.bytes on the
+    /// topic): larger batches get MESSAGE_TOO_LARGE.
+    pub topic_max_message_bytes: Option<usize>,
     pub reports: Vec<DeliveryReport>,
     pub warnings: Vec<String>,
 }
@@ -155,6 +158,7 @@ impl Sim {
             produce_requests: 0,
             max_request_size: 1_048_576,
             message_max_bytes: 1_048_588,
+            topic_max_message_bytes: None,
             reports: Vec::new(),
             warnings: Vec::new(),
         }
@@ -501,6 +505,14 @@ impl Sim {
                 assert!(batch.len() <= self.message_max_bytes, "a batch of {} bytes, over message.max.bytes {}", batch.len(), self.message_max_bytes);
                 if flex {
                     r.skip_tagged_fields().unwrap();
+                }
+                if self.topic_max_message_bytes.is_some_and(|limit| batch.len() > limit) {
+                    // Checked before anything else, as Kafka does.
+                    if std::env::var("KPC_SIM_TRACE").is_ok() {
+                        eprintln!("t={} conn {conn} node {node} {name}-{index} {:?} n {} bytes {} -> MESSAGE_TOO_LARGE", self.now, batch_identity(batch), i32::from_be_bytes(batch[57..61].try_into().unwrap()), batch.len());
+                    }
+                    parts.push((index, 10, -1, None));
+                    continue;
                 }
                 let key = (name.clone(), index);
                 let fault = self.faults.get_mut(&key).and_then(VecDeque::pop_front);
