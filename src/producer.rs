@@ -157,7 +157,9 @@ impl Producer {
         self.next_record_id += 1;
     }
 
-    /// Records accepted whose delivery report has not been polled yet.
+    /// Records accepted whose delivery report has not been produced yet.
+    /// Reports already produced may still wait in `poll`: drain it after
+    /// this reaches 0.
     pub fn unreported(&self) -> u64 {
         self.unreported
     }
