@@ -6,8 +6,12 @@ bash scripts/setup.sh
 . scripts/env.sh
 cargo build --release --target wasm32-wasip2
 wasm-tools validate "$KAFKA_PRODUCER_WASM"
-# The kcat-style command for the wasmtime CLI (a WASI command).
-cargo build --release --target wasm32-wasip2 -p kafka-kcat
+# The kcat-style command for the wasmtime CLI (a WASI command). Its own
+# target directory: it builds the core without the component glue, and
+# that build would otherwise replace the engine component above.
+CARGO_TARGET_DIR="$CARGO_TARGET_DIR/kcat" cargo build --release --target wasm32-wasip2 -p kafka-kcat
+wasm-tools component wit "$KAFKA_PRODUCER_WASM" | grep -q "export kafka:producer/producer" \
+    || { echo "build: the engine component lost its export" >&2; exit 1; }
 # The same component as JavaScript, for examples/node (jco).
 gen="$KPC_CACHE/node/gen"
 mkdir -p "$gen"

@@ -13,7 +13,7 @@ fn the_kcat_command_produces_under_the_wasmtime_cli() {
     broker.create_topic("cli", 3).unwrap();
     let wasmtime = std::env::var("KPC_WASMTIME").unwrap_or_else(|_| "wasmtime".into());
     let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../target").into());
-    let wasm = format!("{target}/wasm32-wasip2/release/kafka-kcat.wasm");
+    let wasm = format!("{target}/kcat/wasm32-wasip2/release/kafka-kcat.wasm");
     let mut child = Command::new(&wasmtime)
         .args(["run", "-S", "inherit-network=y", &wasm, "-b", &broker.bootstrap(), "-t", "cli", "-K", "\t"])
         .stdin(Stdio::piped())
