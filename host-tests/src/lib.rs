@@ -205,3 +205,26 @@ pub fn verify(p: &Produced, read: &[ReadRecord], offsets_known: bool) -> Result<
 pub fn keyed(key: &[u8], value: &[u8]) -> KafkaRecord {
     KafkaRecord { key: Some(key.to_vec()), value: Some(value.to_vec()), headers: Vec::new(), partition: None, timestamp: None }
 }
+
+/// Checks records a host produced from lines `key-{i % 97}<TAB>value-{i}`,
+/// i in 0..n (hosts that report only counts, such as the Node and wasmtime
+/// CLI examples): each record once, its key, Java murmur2's partition, and
+/// send order within each partition.
+pub fn verify_numbered(read: &[ReadRecord], n: usize) -> Result<()> {
+    ensure!(read.len() == n, "read {} records, sent {n}", read.len());
+    let mut seen = vec![false; n];
+    let mut sorted: Vec<&ReadRecord> = read.iter().collect();
+    sorted.sort_by_key(|r| (r.partition, r.offset));
+    let mut last: BTreeMap<i32, usize> = BTreeMap::new();
+    for r in sorted {
+        let v = String::from_utf8(r.value.clone().unwrap_or_default())?;
+        let i: usize = v.strip_prefix("value-").context("value")?.parse()?;
+        ensure!(i < n && !std::mem::replace(&mut seen[i], true), "record {i} twice or unknown");
+        ensure!(r.key.as_deref() == Some(format!("key-{}", i % 97).as_bytes()), "record {i}: key");
+        ensure!(r.murmur2_partition == Some(r.partition), "record {i}: not in Java murmur2's partition");
+        if let Some(prev) = last.insert(r.partition, i) {
+            ensure!(prev < i, "partition {}: record {i} after {prev}", r.partition);
+        }
+    }
+    Ok(())
+}

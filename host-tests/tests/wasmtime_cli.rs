@@ -28,19 +28,5 @@ fn the_kcat_command_produces_under_the_wasmtime_cli() {
     assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("delivered: 20000  failed: 0"), "{stdout}");
     let read = read_back(Reader::Confluent, &broker.bootstrap(), "cli", 3, 20_000).unwrap();
-    assert_eq!(read.len(), 20_000);
-    let mut seen = vec![false; 20_000];
-    let mut sorted = read.clone();
-    sorted.sort_by_key(|r| (r.partition, r.offset));
-    let mut last = std::collections::BTreeMap::new();
-    for r in &sorted {
-        let v = String::from_utf8(r.value.clone().unwrap()).unwrap();
-        let i: usize = v.strip_prefix("value-").unwrap().parse().unwrap();
-        assert!(!std::mem::replace(&mut seen[i], true), "record {i} twice");
-        assert_eq!(r.key.as_deref(), Some(format!("key-{}", i % 97).as_bytes()));
-        assert_eq!(r.murmur2_partition, Some(r.partition));
-        if let Some(prev) = last.insert(r.partition, i) {
-            assert!(prev < i, "partition {}: {i} after {prev}", r.partition);
-        }
-    }
+    verify_numbered(&read, 20_000).unwrap();
 }
