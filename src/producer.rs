@@ -451,17 +451,11 @@ impl Producer {
                     }
                 }
             }
-            self.accumulator.expire(u64::MAX, |b| batches.push(b));
             for b in batches {
                 self.accumulator.landed(&b);
                 self.fail_batch(b, closed());
             }
-            for t in 0..self.accumulator.topics.len() {
-                let mut pending = self.accumulator.take_pending(t);
-                let mut ids = Vec::new();
-                pending.drain(|r, _| ids.push(r.id));
-                self.report_ids(t, -1, ids, closed());
-            }
+            self.fail_unsent(closed);
         }
         if self.unreported == 0 {
             for c in core::mem::take(&mut self.conns) {
