@@ -119,6 +119,9 @@ impl wit::GuestProducer for ProducerResource {
         if config.sasl_mechanism.is_some_and(|m| m != crate::sasl::Mechanism::Plain) && entropy.len() < 16 {
             return Err("SCRAM needs at least 16 bytes of entropy from the host in create".into());
         }
+        if config.tls.is_some() && entropy.len() < 32 {
+            return Err("TLS (security.protocol SSL / SASL_SSL) needs at least 32 bytes of entropy from the host in create".into());
+        }
         Ok(wit::Producer::new(ProducerResource(RefCell::new(Producer::with_entropy(config, now, &entropy)))))
     }
 

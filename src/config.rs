@@ -66,7 +66,7 @@ pub enum PartitionerKind {
 pub use crate::codec::Codec as Compression;
 pub use crate::sasl::{Mechanism as SaslMechanism, Secret};
 
-/// `security.protocol`. TLS is not built yet.
+/// `security.protocol`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 pub enum SecurityProtocol {
     #[serde(rename = "PLAINTEXT", alias = "plaintext")]
@@ -77,6 +77,25 @@ pub enum SecurityProtocol {
     Ssl,
     #[serde(rename = "SASL_SSL", alias = "sasl_ssl")]
     SaslSsl,
+}
+
+impl SecurityProtocol {
+    pub fn uses_tls(self) -> bool {
+        matches!(self, SecurityProtocol::Ssl | SecurityProtocol::SaslSsl)
+    }
+
+    pub fn uses_sasl(self) -> bool {
+        matches!(self, SecurityProtocol::SaslPlaintext | SecurityProtocol::SaslSsl)
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            SecurityProtocol::Plaintext => "PLAINTEXT",
+            SecurityProtocol::SaslPlaintext => "SASL_PLAINTEXT",
+            SecurityProtocol::Ssl => "SSL",
+            SecurityProtocol::SaslSsl => "SASL_SSL",
+        }
+    }
 }
 
 /// Typed producer settings. Defaults follow the Java producer.
@@ -151,6 +170,25 @@ pub struct Config {
     /// The Java client's way: `...LoginModule required username="u" password="p";`.
     #[serde(rename = "sasl.jaas.config")]
     pub sasl_jaas_config: Option<Secret>,
+    /// CA certificates (PEM) that sign the brokers' certificates; without
+    /// it, the Mozilla root program's CAs.
+    #[serde(rename = "ssl.ca.pem")]
+    pub ssl_ca_pem: Option<String>,
+    /// A file name: the core reads no files, so a host reads it and passes
+    /// its contents as `ssl.ca.pem` (the example hosts do).
+    #[serde(rename = "ssl.ca.location")]
+    pub ssl_ca_location: Option<String>,
+    /// `false` accepts any certificate: encryption without knowing who is
+    /// at the other end.
+    #[serde(rename = "enable.ssl.certificate.verification")]
+    pub ssl_certificate_verification: bool,
+    /// `https` (default): the certificate must name the broker's host;
+    /// `none` (or empty): it need not.
+    #[serde(rename = "ssl.endpoint.identification.algorithm")]
+    pub ssl_endpoint_identification: String,
+    /// Built from the settings above with SSL / SASL_SSL.
+    #[serde(skip)]
+    pub tls: Option<alloc::sync::Arc<crate::tls::TlsSetup>>,
     /// Bytes of records accepted and not yet reported (batch buffers
     /// included); `send` refuses records with queue-full beyond it.
     #[serde(rename = "buffer.memory")]
@@ -191,6 +229,11 @@ impl Default for Config {
             sasl_username: None,
             sasl_password: None,
             sasl_jaas_config: None,
+            ssl_ca_pem: None,
+            ssl_ca_location: None,
+            ssl_certificate_verification: true,
+            ssl_endpoint_identification: "https".to_owned(),
+            tls: None,
             buffer_memory: 32 << 20,
             max_queued_records: 100_000,
         }
@@ -264,28 +307,44 @@ impl Config {
         if self.compression == Compression::Gzip && !(-1..=9).contains(&self.compression_level) {
             return err("compression.level", format!("{} is not a gzip level (-1, or 0 to 9)", self.compression_level));
         }
-        match self.security_protocol {
-            SecurityProtocol::Plaintext => {}
-            SecurityProtocol::SaslPlaintext => {
-                if self.sasl_mechanism.is_none() {
-                    return err("sasl.mechanism", "is required with SASL_PLAINTEXT: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512".into());
-                }
-                if let Some(jaas) = &self.sasl_jaas_config {
-                    let (user, password) = jaas_credentials(jaas.expose())
-                        .ok_or_else(|| ConfigError { key: "sasl.jaas.config".into(), reason: "has no username=\"...\" and password=\"...\"".into() })?;
-                    self.sasl_username.get_or_insert(user);
-                    self.sasl_password.get_or_insert(Secret::new(&password));
-                }
-                if self.sasl_username.is_none() {
-                    return err("sasl.username", "is required with SASL_PLAINTEXT".into());
-                }
-                if self.sasl_password.is_none() {
-                    return err("sasl.password", "is required with SASL_PLAINTEXT".into());
-                }
+        let protocol = self.security_protocol;
+        if protocol.uses_sasl() {
+            let name = protocol.name();
+            if self.sasl_mechanism.is_none() {
+                return err("sasl.mechanism", format!("is required with {name}: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512"));
             }
-            SecurityProtocol::Ssl | SecurityProtocol::SaslSsl => {
-                return err("security.protocol", "SSL and SASL_SSL are not supported yet: TLS is not built".into());
+            if let Some(jaas) = &self.sasl_jaas_config {
+                let (user, password) = jaas_credentials(jaas.expose())
+                    .ok_or_else(|| ConfigError { key: "sasl.jaas.config".into(), reason: "has no username=\"...\" and password=\"...\"".into() })?;
+                self.sasl_username.get_or_insert(user);
+                self.sasl_password.get_or_insert(Secret::new(&password));
             }
+            if self.sasl_username.is_none() {
+                return err("sasl.username", format!("is required with {name}"));
+            }
+            if self.sasl_password.is_none() {
+                return err("sasl.password", format!("is required with {name}"));
+            }
+        }
+        if protocol.uses_tls() {
+            if self.ssl_ca_location.is_some() && self.ssl_ca_pem.is_none() {
+                return err(
+                    "ssl.ca.location",
+                    "names a file, and the producer core reads no files: the host reads it and passes its contents as ssl.ca.pem".into(),
+                );
+            }
+            let verification = match (self.ssl_certificate_verification, self.ssl_endpoint_identification.to_ascii_lowercase().as_str()) {
+                (false, _) => crate::tls::Verification::None,
+                (true, "https") => crate::tls::Verification::Full,
+                (true, "none" | "") => crate::tls::Verification::NoHostname,
+                (true, other) => return err("ssl.endpoint.identification.algorithm", format!("{other:?} is not https or none")),
+            };
+            let roots = match &self.ssl_ca_pem {
+                Some(pem) => crate::tls::root_store(pem).map_err(|reason| ConfigError { key: "ssl.ca.pem".into(), reason })?,
+                None => crate::tls::default_roots(),
+            };
+            let setup = crate::tls::TlsSetup::new(roots, verification).map_err(|reason| ConfigError { key: "security.protocol".into(), reason })?;
+            self.tls = Some(alloc::sync::Arc::new(setup));
         }
         if self.max_queued_records == 0 {
             return err("queue.buffering.max.messages", "must be at least 1".into());

@@ -20,6 +20,9 @@ pub const MAX_FRAME: usize = 64 << 20;
 pub enum ConnState {
     /// Waiting for the host to report the TCP connection open.
     Connecting { since_ms: u64 },
+    /// TLS handshake under way (SSL, SASL_SSL); `since_ms` is when the
+    /// connection attempt began, for `socket.connection.setup.timeout.ms`.
+    Handshaking { since_ms: u64 },
     /// ApiVersions in flight.
     Negotiating,
     /// SaslHandshake / SaslAuthenticate in flight.
@@ -61,6 +64,12 @@ pub struct Connection {
     /// The authentication exchange under way.
     pub sasl: Option<crate::sasl::SaslClient>,
     pub in_flight: VecDeque<InFlight>,
+    /// The TLS session, with SSL and SASL_SSL.
+    pub tls: Option<crate::tls::TlsSession>,
+    /// Why the connection must be dropped at the next drive (a TLS session
+    /// that could not encrypt).
+    pub broken: Option<String>,
+    /// Received application bytes not yet framed (decrypted, with TLS).
     inbuf: Vec<u8>,
 }
 
@@ -78,6 +87,8 @@ impl Connection {
             sasl_authenticate_version: -1,
             sasl: None,
             in_flight: VecDeque::new(),
+            tls: None,
+            broken: None,
             inbuf: Vec::new(),
         }
     }
@@ -100,6 +111,18 @@ impl Connection {
 
     pub fn receive(&mut self, bytes: &[u8]) {
         self.inbuf.extend_from_slice(bytes);
+    }
+
+    /// Takes TLS bytes: decrypted bytes join the input; TLS bytes to send
+    /// back (handshake, alerts) are appended to `out`.
+    pub fn receive_tls(&mut self, bytes: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+        match self.tls.as_mut() {
+            Some(tls) => tls.receive(bytes, &mut self.inbuf, out),
+            None => {
+                self.inbuf.extend_from_slice(bytes);
+                Ok(())
+            }
+        }
     }
 
     /// Takes the buffered bytes, for framing without holding a borrow of

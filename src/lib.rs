@@ -38,6 +38,7 @@ pub mod report;
 pub mod request;
 pub mod response;
 pub mod sasl;
+pub mod tls;
 pub mod wire;
 
 #[cfg(all(target_arch = "wasm32", feature = "component"))]

@@ -107,10 +107,13 @@ impl Producer {
         Producer::with_entropy(config, now, &[])
     }
 
-    /// As `new`, with random bytes from the host (at least 16 for SCRAM:
-    /// the core reads no entropy source of its own).
+    /// As `new`, with random bytes from the host: the core reads no
+    /// entropy source of its own. SCRAM nonces and TLS (its randoms and
+    /// key exchanges) need them: give at least 32 bytes from a secure
+    /// source; without, TLS handshakes fail.
     pub fn with_entropy(config: Config, now: u64, entropy: &[u8]) -> Producer {
         use sha2::Digest;
+        crate::tls::HostRandom::seed(entropy);
         let mut seed = sha2::Sha256::new();
         seed.update(entropy);
         seed.update(now.to_le_bytes());
@@ -293,11 +296,26 @@ impl Producer {
     pub fn handle_connected(&mut self, conn: ConnId, now: u64) {
         self.dirty = true;
         let Some(c) = self.conns.iter_mut().find(|c| c.id == conn) else { return };
-        if !matches!(c.state, ConnState::Connecting { .. }) {
+        let ConnState::Connecting { since_ms } = c.state else { return };
+        let Some(setup) = self.config.tls.clone() else {
+            c.state = ConnState::Negotiating;
+            self.send_api_versions(conn, ApiKey::ApiVersions.supported().1, now);
             return;
+        };
+        setup.set_time(now);
+        let mut hello = Vec::new();
+        let started = setup.session(&c.host).and_then(|mut tls| {
+            tls.receive(&[], &mut Vec::new(), &mut hello)?;
+            Ok(tls)
+        });
+        match started {
+            Ok(tls) => {
+                c.tls = Some(tls);
+                c.state = ConnState::Handshaking { since_ms };
+                self.outputs.push_back(Output::Transmit { conn, data: hello });
+            }
+            Err(e) => self.tls_failed(conn, e, now),
         }
-        c.state = ConnState::Negotiating;
-        self.send_api_versions(conn, ApiKey::ApiVersions.supported().1, now);
     }
 
     /// The connection `conn` is closed or could not be opened.
@@ -310,7 +328,30 @@ impl Producer {
     pub fn handle_received(&mut self, conn: ConnId, bytes: &[u8], now: u64) {
         self.dirty = true;
         let Some(c) = self.conns.iter_mut().find(|c| c.id == conn) else { return };
-        c.receive(bytes);
+        if let Some(setup) = &self.config.tls {
+            setup.set_time(now);
+            let mut out = Vec::new();
+            let handshaking = matches!(c.state, ConnState::Handshaking { .. });
+            let result = c.receive_tls(bytes, &mut out);
+            let established = c.tls.as_ref().is_some_and(|t| t.is_established());
+            if !out.is_empty() {
+                self.outputs.push_back(Output::Transmit { conn, data: out });
+            }
+            match result {
+                Err(e) if handshaking => return self.tls_failed(conn, e, now),
+                Err(e) => return self.close_conn(conn, &format!("TLS: {e}"), true, now),
+                Ok(()) if handshaking && established => {
+                    if let Some(c) = self.conns.iter_mut().find(|c| c.id == conn) {
+                        c.state = ConnState::Negotiating;
+                    }
+                    self.send_api_versions(conn, ApiKey::ApiVersions.supported().1, now);
+                }
+                Ok(()) => {}
+            }
+        } else {
+            c.receive(bytes);
+        }
+        let Some(c) = self.conns.iter_mut().find(|c| c.id == conn) else { return };
         let buf = c.take_input();
         let mut at = 0;
         loop {
@@ -379,7 +420,7 @@ impl Producer {
             }
         }
         for conn in &self.conns {
-            if let ConnState::Connecting { since_ms } = conn.state {
+            if let ConnState::Connecting { since_ms } | ConnState::Handshaking { since_ms } = conn.state {
                 consider(since_ms.saturating_add(c.connection_setup_timeout_ms));
             }
             if let Some(f) = conn.in_flight.front() {
@@ -503,7 +544,7 @@ impl Producer {
                 sent_ms: now,
                 kind: InFlightKind::ApiVersions,
             });
-            self.outputs.push_back(Output::Transmit { conn, data });
+            self.transmit(conn, data);
         }
     }
 
@@ -567,10 +608,13 @@ impl Producer {
         let req = self.config.request_timeout_ms;
         let mut closing = Vec::new();
         for c in &self.conns {
-            if let ConnState::Connecting { since_ms } = c.state {
+            if let ConnState::Connecting { since_ms } | ConnState::Handshaking { since_ms } = c.state {
                 if now >= since_ms.saturating_add(setup) {
                     closing.push((c.id, format!("not connected within socket.connection.setup.timeout.ms ({setup} ms)")));
                 }
+            }
+            if let Some(why) = &c.broken {
+                closing.push((c.id, why.clone()));
             }
             if let Some(f) = c.in_flight.front() {
                 if now >= f.sent_ms.saturating_add(req) {
@@ -704,7 +748,7 @@ impl Producer {
         if let Some(c) = self.conns.iter_mut().find(|c| c.id == conn) {
             c.in_flight.push_back(InFlight { correlation_id: cid, api, version, sent_ms: now, kind });
         }
-        self.outputs.push_back(Output::Transmit { conn, data });
+        self.transmit(conn, data);
         true
     }
 
@@ -947,7 +991,7 @@ impl Producer {
             let c = &self.config;
             request::produce(&mut data, version, cid, &c.client_id, c.acks.wire(), c.request_timeout_ms.min(i32::MAX as u64) as i32, &refs);
         }
-        self.outputs.push_back(Output::Transmit { conn, data });
+        self.transmit(conn, data);
         if self.config.acks == Acks::None {
             // No response will come: handing the request over is delivery.
             for b in batches {
@@ -1232,12 +1276,46 @@ impl Producer {
         }
     }
 
+    /// Hands `data` to the host for `conn`, encrypted when the connection
+    /// is TLS. A session that cannot encrypt is marked broken (callers
+    /// still record the request in flight) and dropped at the next drive,
+    /// which retries what it carried.
+    fn transmit(&mut self, conn: ConnId, data: Vec<u8>) {
+        let Some(c) = self.conns.iter_mut().find(|c| c.id == conn) else { return };
+        if c.broken.is_some() {
+            return;
+        }
+        let Some(tls) = c.tls.as_mut() else {
+            self.outputs.push_back(Output::Transmit { conn, data });
+            return;
+        };
+        let mut sealed = Vec::with_capacity(data.len() + 64);
+        match tls.encrypt(&data, &mut sealed) {
+            Ok(()) => self.outputs.push_back(Output::Transmit { conn, data: sealed }),
+            Err(e) => {
+                c.broken = Some(format!("TLS: {e}"));
+                self.dirty = true;
+            }
+        }
+    }
+
+    /// A TLS handshake failed (an untrusted or misnamed certificate, a
+    /// broker that does not speak TLS on this port, ...): as with refused
+    /// SASL credentials, every record not yet sent fails with the reason,
+    /// once, and the connection drops; reconnects back off.
+    fn tls_failed(&mut self, conn: ConnId, why: String, now: u64) {
+        let Some(c) = self.conns.iter().find(|c| c.id == conn) else { return };
+        let message = format!("TLS handshake with {}:{} failed: {why}", c.host, c.port);
+        self.fail_unsent(|| ProduceError::new(ErrorKind::Authentication, message.clone()));
+        self.close_conn(conn, &message, true, now);
+    }
+
     /// Queues a request already encoded as `data` on `conn`.
     #[allow(clippy::too_many_arguments)]
     fn push_request(&mut self, conn: ConnId, api: ApiKey, version: i16, cid: i32, kind: InFlightKind, data: Vec<u8>, now: u64) {
         if let Some(c) = self.conns.iter_mut().find(|c| c.id == conn) {
             c.in_flight.push_back(InFlight { correlation_id: cid, api, version, sent_ms: now, kind });
-            self.outputs.push_back(Output::Transmit { conn, data });
+            self.transmit(conn, data);
         }
     }
 
@@ -1359,7 +1437,7 @@ impl Producer {
         if self.config.idempotent && init_producer_id.is_none() {
             return Err("the broker does not support InitProducerId, so it cannot take an idempotent producer: set enable.idempotence=false".into());
         }
-        let sasl = self.config.sasl_mechanism.filter(|_| self.config.security_protocol == crate::config::SecurityProtocol::SaslPlaintext);
+        let sasl = self.config.sasl_mechanism.filter(|_| self.config.security_protocol.uses_sasl());
         let sasl_versions = (r.negotiate(ApiKey::SaslHandshake), r.negotiate(ApiKey::SaslAuthenticate));
         if sasl.is_some() && (sasl_versions.0.is_none() || sasl_versions.1.is_none()) {
             return Err("the broker supports no SaslHandshake v1 / SaslAuthenticate: it cannot authenticate this client".into());

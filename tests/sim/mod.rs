@@ -63,6 +63,8 @@ pub enum Fault {
 struct SimConn {
     node: i32,
     inbuf: Vec<u8>,
+    /// The broker's side of the TLS session, when the cluster speaks TLS.
+    tls: Option<rustls::ServerConnection>,
 }
 
 pub struct Sim {
@@ -70,8 +72,15 @@ pub struct Sim {
     pub brokers: BTreeMap<i32, u16>,
     pub topics: BTreeMap<String, Vec<SimPartition>>,
     conns: HashMap<u32, SimConn>,
-    /// Bytes for the producer, with the throttle a response carries.
-    to_producer: VecDeque<(u32, Vec<u8>, Option<(i32, u64)>)>,
+    /// Bytes for the producer, with the throttle a response carries;
+    /// `sealed`: already TLS records (or no TLS), else encrypted on the way.
+    to_producer: VecDeque<(u32, Vec<u8>, Option<(i32, u64)>, bool)>,
+    /// Brokers terminate TLS with this configuration (rustls with ring, a
+    /// crypto implementation independent of the producer's).
+    pub tls: Option<std::sync::Arc<rustls::ServerConfig>>,
+    /// TLS errors the brokers saw.
+    pub tls_errors: Vec<String>,
+    pub connects: usize,
     /// Responses held back until a time (stalls).
     held: Vec<(u64, u32, Vec<u8>)>,
     /// Split responses into pieces of at most this many bytes (partial reads).
@@ -135,6 +144,9 @@ impl Sim {
             topics: t,
             conns: HashMap::new(),
             to_producer: VecDeque::new(),
+            tls: None,
+            tls_errors: Vec::new(),
+            connects: 0,
             held: Vec::new(),
             fragment: None,
             supports_idempotence: true,
@@ -183,8 +195,10 @@ impl Sim {
                 match o {
                     Output::Connect { conn, host, port } => {
                         let node = host.strip_prefix("broker-").and_then(|n| n.parse().ok()).unwrap_or(-1);
+                        self.connects += 1;
                         if self.brokers.get(&node) == Some(&port) {
-                            self.conns.insert(conn, SimConn { node, inbuf: Vec::new() });
+                            let tls = self.tls.clone().map(|c| rustls::ServerConnection::new(c).expect("server session"));
+                            self.conns.insert(conn, SimConn { node, inbuf: Vec::new(), tls });
                             self.connecting.push_back(conn);
                         } else {
                             self.closing.push_back((conn, "unknown host".into()));
@@ -192,8 +206,8 @@ impl Sim {
                     }
                     Output::Transmit { conn, data } => match self.fragment {
                         // Partial writes: the broker reads the request in pieces.
-                        Some(n) => data.chunks(n.max(1)).for_each(|piece| self.receive(conn, piece)),
-                        None => self.receive(conn, &data),
+                        Some(n) => data.chunks(n.max(1)).for_each(|piece| self.from_producer(conn, piece)),
+                        None => self.from_producer(conn, &data),
                     },
                     Output::Close { conn } => {
                         self.conns.remove(&conn);
@@ -211,11 +225,12 @@ impl Sim {
             self.held = later;
             for (_, c, bytes) in due {
                 if self.conns.contains_key(&c) {
-                    self.to_producer.push_back((c, bytes, None));
+                    self.to_producer.push_back((c, bytes, None, false));
                 }
             }
-            while let Some((c, bytes, throttle)) = self.to_producer.pop_front() {
+            while let Some((c, bytes, throttle, sealed)) = self.to_producer.pop_front() {
                 moved = true;
+                let bytes = if sealed { bytes } else { self.seal(c, bytes) };
                 // Checked per connection: a response on a connection the
                 // producer already dropped is never read.
                 if let Some((_, until)) = throttle.filter(|_| !self.corrupted.contains(&c)) {
@@ -310,7 +325,7 @@ impl Sim {
             // The stream may no longer frame: responses after this may never
             // be read, so throttles on it are not checked.
             self.corrupted.insert(conn);
-            self.to_producer.push_back((conn, bytes, None));
+            self.to_producer.push_back((conn, bytes, None, true));
         }
     }
 
@@ -415,7 +430,65 @@ impl Sim {
         let size = (out.len() - 4) as i32;
         out[..4].copy_from_slice(&size.to_be_bytes());
         let throttle = self.throttle_pending.take();
-        self.to_producer.push_back((conn, out, throttle));
+        self.to_producer.push_back((conn, out, throttle, false));
+    }
+
+    /// Bytes from the producer: through the broker's TLS session first,
+    /// when there is one.
+    fn from_producer(&mut self, conn: u32, data: &[u8]) {
+        let Some(session) = self.conns.get_mut(&conn).and_then(|c| c.tls.as_mut()) else {
+            return self.receive(conn, data);
+        };
+        use std::io::Read;
+        let mut input = data;
+        let mut plain = Vec::new();
+        let mut failed = None;
+        while !input.is_empty() && failed.is_none() {
+            if let Err(e) = session.read_tls(&mut input) {
+                failed = Some(e.to_string());
+                break;
+            }
+            if let Err(e) = session.process_new_packets() {
+                failed = Some(e.to_string());
+            }
+            let mut buf = [0u8; 16 << 10];
+            loop {
+                match session.reader().read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => plain.extend_from_slice(&buf[..n]),
+                }
+            }
+        }
+        let mut out = Vec::new();
+        while session.wants_write() {
+            if session.write_tls(&mut out).is_err() {
+                break;
+            }
+        }
+        if !out.is_empty() {
+            self.to_producer.push_back((conn, out, None, true));
+        }
+        if let Some(e) = failed {
+            self.tls_errors.push(e.clone());
+            self.conns.remove(&conn);
+            self.closing.push_back((conn, format!("TLS: {e}")));
+            return;
+        }
+        if !plain.is_empty() {
+            self.receive(conn, &plain);
+        }
+    }
+
+    /// A response encrypted by the broker's TLS session, if any.
+    fn seal(&mut self, conn: u32, bytes: Vec<u8>) -> Vec<u8> {
+        let Some(session) = self.conns.get_mut(&conn).and_then(|c| c.tls.as_mut()) else { return bytes };
+        use std::io::Write;
+        session.writer().write_all(&bytes).expect("TLS write");
+        let mut out = Vec::new();
+        while session.wants_write() {
+            session.write_tls(&mut out).expect("TLS write");
+        }
+        out
     }
 
     fn metadata_response(&self, w: &mut Writer<'_>, v: i16, flex: bool) {

@@ -1,0 +1,257 @@
+//! TLS (`security.protocol=SSL`) in the sans-I/O core, against simulated
+//! brokers that terminate TLS with rustls on ring: an implementation
+//! independent of the producer's RustCrypto provider. Certificates are made
+//! per run with rcgen.
+
+mod sim;
+
+use std::sync::Arc;
+
+use kafka_producer_component::{Config, ErrorKind, Producer};
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+use sim::Sim;
+
+struct Ca {
+    cert: rcgen::Certificate,
+    key: KeyPair,
+}
+
+impl Ca {
+    fn new(name: &str) -> Ca {
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.distinguished_name.push(DnType::CommonName, name);
+        Ca { cert: params.self_signed(&key).unwrap(), key }
+    }
+
+    fn pem(&self) -> String {
+        self.cert.pem()
+    }
+
+    /// A broker configuration whose certificate names `names`, valid
+    /// between the given years.
+    fn server(&self, names: &[&str], years: Option<(i32, i32)>) -> Arc<rustls::ServerConfig> {
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
+        if let Some((from, to)) = years {
+            params.not_before = rcgen::date_time_ymd(from, 1, 1);
+            params.not_after = rcgen::date_time_ymd(to, 1, 1);
+        }
+        let cert = params.signed_by(&key, &self.cert, &self.key).unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![cert.der().clone(), self.cert.der().clone()],
+                rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+            )
+            .unwrap();
+        Arc::new(config)
+    }
+}
+
+const BROKERS: [&str; 3] = ["broker-0", "broker-1", "broker-2"];
+
+fn producer(sim: &Sim, extra: &[(&str, &str)]) -> Producer {
+    let mut pairs = vec![("bootstrap.servers", "broker-0:9092"), ("security.protocol", "SSL"), ("linger.ms", "5")];
+    pairs.extend_from_slice(extra);
+    let config = Config::from_pairs(pairs).expect("config");
+    Producer::with_entropy(config, sim.now, &[0x5a; 32])
+}
+
+/// Every record failed once, with an authentication error that says why.
+fn assert_all_refused(sim: &Sim, ids: &[u64], why: &str) {
+    sim.assert_one_report_each(ids.iter().copied());
+    for r in &sim.reports {
+        let e = r.error.as_ref().expect("no record may be delivered");
+        assert_eq!(e.kind, ErrorKind::Authentication, "{e:?}");
+        assert!(e.message.contains("TLS handshake with broker-0:9092 failed") && e.message.contains(why), "{}", e.message);
+    }
+}
+
+#[test]
+fn records_travel_over_tls_once_each_in_order() {
+    let ca = Ca::new("test CA");
+    // Whole records, and records cut into 7-byte pieces both ways (TLS
+    // records split across reads and writes).
+    for fragment in [None, Some(7)] {
+        let mut sim = Sim::new(3, &[("t", 6)]);
+        sim.tls = Some(ca.server(&BROKERS, None));
+        sim.fragment = fragment;
+        let mut p = producer(&sim, &[("ssl.ca.pem", &ca.pem()), ("batch.size", "4096")]);
+        let ids = sim::send_n(&mut p, "t", 3_000, sim.now);
+        sim.run(&mut p, sim.now + 20_000);
+        sim.assert_one_report_each(ids.iter().copied());
+        assert!(sim.reports.iter().all(|r| r.error.is_none()), "{:?}", sim.reports.iter().find(|r| r.error.is_some()));
+        sim.check_logs(true);
+        assert_eq!(sim.topics["t"].iter().map(|p| p.log.len()).sum::<usize>(), 3_000);
+        assert!(sim.tls_errors.is_empty(), "{:?}", sim.tls_errors);
+        assert_eq!(sim.connects, 4, "one to the bootstrap server, one per broker");
+    }
+}
+
+#[test]
+fn a_dropped_tls_connection_retries_without_duplicates() {
+    let ca = Ca::new("test CA");
+    let mut sim = Sim::new(2, &[("t", 2)]);
+    sim.tls = Some(ca.server(&BROKERS, None));
+    sim.faults.insert(("t".into(), 0), [sim::Fault::DropAfter, sim::Fault::DropBefore].into());
+    let mut p = producer(&sim, &[("ssl.ca.pem", &ca.pem())]);
+    let ids = sim::send_n(&mut p, "t", 500, sim.now);
+    sim.run(&mut p, sim.now + 20_000);
+    sim.assert_one_report_each(ids.iter().copied());
+    assert!(sim.reports.iter().all(|r| r.error.is_none()));
+    sim.check_logs(true);
+    assert!(sim.connects > 2, "the dropped connections were reopened with new TLS sessions");
+}
+
+#[test]
+fn a_certificate_from_an_unknown_ca_fails_the_records_once_without_a_storm() {
+    let trusted = Ca::new("trusted CA");
+    let other = Ca::new("some other CA");
+    let mut sim = Sim::new(1, &[("t", 1)]);
+    sim.tls = Some(other.server(&BROKERS, None));
+    let mut p = producer(&sim, &[("ssl.ca.pem", &trusted.pem())]);
+    let ids = sim::send_n(&mut p, "t", 20, sim.now);
+    let start = sim.now;
+    sim.run(&mut p, start + 10_000);
+    assert_all_refused(&sim, &ids, "UnknownIssuer");
+    // The producer told the broker why it left (a TLS alert).
+    assert!(sim.tls_errors.iter().any(|e| e.contains("BadCertificate") || e.contains("UnknownCA")), "{:?}", sim.tls_errors);
+    // Reconnects back off (reconnect.backoff.max.ms 1 s): no storm.
+    assert!(sim.connects <= 15, "{} connection attempts in 10 s", sim.connects);
+    // Records sent later fail the same way, at the next attempt.
+    let later = sim::send_n(&mut p, "t", 5, sim.now);
+    sim.reports.clear();
+    sim.run(&mut p, sim.now + 5_000);
+    assert_all_refused(&sim, &later, "UnknownIssuer");
+}
+
+#[test]
+fn without_ssl_ca_pem_the_public_roots_are_trusted_and_a_private_ca_is_not() {
+    let ca = Ca::new("private CA");
+    let mut sim = Sim::new(1, &[("t", 1)]);
+    sim.tls = Some(ca.server(&BROKERS, None));
+    let mut p = producer(&sim, &[]);
+    let ids = sim::send_n(&mut p, "t", 3, sim.now);
+    sim.run(&mut p, sim.now + 3_000);
+    assert_all_refused(&sim, &ids, "UnknownIssuer");
+}
+
+#[test]
+fn a_certificate_for_another_host_fails_unless_the_hostname_check_is_off() {
+    let ca = Ca::new("test CA");
+    let mut sim = Sim::new(1, &[("t", 1)]);
+    sim.tls = Some(ca.server(&["kafka.elsewhere.example"], None));
+    let mut p = producer(&sim, &[("ssl.ca.pem", &ca.pem())]);
+    let ids = sim::send_n(&mut p, "t", 10, sim.now);
+    sim.run(&mut p, sim.now + 3_000);
+    assert_all_refused(&sim, &ids, "not valid for name \"broker-0\"");
+
+    // ssl.endpoint.identification.algorithm=none: the chain is still checked,
+    // the name is not.
+    for off in ["none", ""] {
+        let mut sim = Sim::new(1, &[("t", 1)]);
+        sim.tls = Some(ca.server(&["kafka.elsewhere.example"], None));
+        let mut p = producer(&sim, &[("ssl.ca.pem", &ca.pem()), ("ssl.endpoint.identification.algorithm", off)]);
+        let ids = sim::send_n(&mut p, "t", 10, sim.now);
+        sim.run(&mut p, sim.now + 3_000);
+        sim.assert_one_report_each(ids.iter().copied());
+        assert!(sim.reports.iter().all(|r| r.error.is_none()), "{:?}", sim.reports[0].error);
+    }
+    // ...and an unknown CA still fails with the name check off.
+    let mut sim = Sim::new(1, &[("t", 1)]);
+    sim.tls = Some(Ca::new("other").server(&["kafka.elsewhere.example"], None));
+    let mut p = producer(&sim, &[("ssl.ca.pem", &ca.pem()), ("ssl.endpoint.identification.algorithm", "none")]);
+    let ids = sim::send_n(&mut p, "t", 2, sim.now);
+    sim.run(&mut p, sim.now + 3_000);
+    assert_all_refused(&sim, &ids, "UnknownIssuer");
+}
+
+#[test]
+fn verification_off_accepts_any_certificate() {
+    let mut sim = Sim::new(1, &[("t", 1)]);
+    sim.tls = Some(Ca::new("anyone").server(&["whatever.example"], Some((2000, 2001))));
+    let mut p = producer(&sim, &[("enable.ssl.certificate.verification", "false")]);
+    let ids = sim::send_n(&mut p, "t", 10, sim.now);
+    sim.run(&mut p, sim.now + 3_000);
+    sim.assert_one_report_each(ids.iter().copied());
+    assert!(sim.reports.iter().all(|r| r.error.is_none()), "{:?}", sim.reports[0].error);
+}
+
+#[test]
+fn certificates_are_checked_against_the_hosts_clock() {
+    let ca = Ca::new("test CA");
+    // The simulated clock is in 2023.
+    for (years, why) in [((2020, 2021), "certificate expired"), ((2030, 2031), "certificate not valid yet")] {
+        let mut sim = Sim::new(1, &[("t", 1)]);
+        sim.tls = Some(ca.server(&BROKERS, Some(years)));
+        let mut p = producer(&sim, &[("ssl.ca.pem", &ca.pem())]);
+        let ids = sim::send_n(&mut p, "t", 2, sim.now);
+        sim.run(&mut p, sim.now + 3_000);
+        assert_all_refused(&sim, &ids, why);
+    }
+}
+
+#[test]
+fn a_plaintext_broker_behind_an_ssl_setting_is_a_clear_error() {
+    // The broker answers the ClientHello with a Kafka-framed error-ish
+    // reply: here, bytes that are no TLS record.
+    let mut sim = Sim::new(1, &[("t", 1)]);
+    let mut p = producer(&sim, &[("ssl.ca.pem", &Ca::new("ca").pem())]);
+    let ids = sim::send_n(&mut p, "t", 2, sim.now);
+    // Connect, then answer the ClientHello with plaintext Kafka bytes.
+    while let Some(o) = p.poll(sim.now) {
+        if let kafka_producer_component::Output::Connect { conn, .. } = o {
+            p.handle_connected(conn, sim.now);
+            while p.poll(sim.now).is_some() {}
+            p.handle_received(conn, &[0, 0, 0, 10, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0], sim.now);
+            break;
+        }
+    }
+    while let Some(o) = p.poll(sim.now) {
+        if let kafka_producer_component::Output::Report(r) = o {
+            sim.reports.push(r);
+        }
+    }
+    assert_all_refused(&sim, &ids, "");
+    let msg = &sim.reports[0].error.as_ref().unwrap().message;
+    assert!(msg.contains("InvalidContentType") || msg.contains("corrupt") || msg.contains("invalid"), "{msg}");
+}
+
+#[test]
+fn tls_settings_are_checked_when_the_producer_is_created() {
+    let err = |pairs: &[(&str, &str)]| {
+        let mut all = vec![("bootstrap.servers", "b:9093")];
+        all.extend_from_slice(pairs);
+        Config::from_pairs(all).expect_err("must be refused")
+    };
+    let e = err(&[("security.protocol", "SSL"), ("ssl.ca.pem", "not a certificate")]);
+    assert_eq!(e.key, "ssl.ca.pem");
+    let e = err(&[("security.protocol", "SSL"), ("ssl.ca.pem", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")]);
+    assert_eq!(e.key, "ssl.ca.pem", "{e}");
+    let e = err(&[("security.protocol", "SSL"), ("ssl.ca.location", "/etc/ssl/ca.pem")]);
+    assert_eq!(e.key, "ssl.ca.location");
+    assert!(e.reason.contains("ssl.ca.pem"), "{e}");
+    let e = err(&[("security.protocol", "SSL"), ("ssl.endpoint.identification.algorithm", "dns")]);
+    assert_eq!(e.key, "ssl.endpoint.identification.algorithm");
+    let e = err(&[("security.protocol", "SASL_SSL"), ("sasl.mechanism", "PLAIN"), ("sasl.username", "u")]);
+    assert_eq!(e.key, "sasl.password");
+    // A valid PEM passes, and so does SSL with the default roots.
+    let pem = Ca::new("ca").pem();
+    assert!(Config::from_pairs([("bootstrap.servers", "b:9093"), ("security.protocol", "SSL"), ("ssl.ca.pem", pem.as_str())]).is_ok());
+    assert!(Config::from_pairs([("bootstrap.servers", "b:9093"), ("security.protocol", "ssl")]).is_ok());
+    // The secret stays out of the configuration's debug output.
+    let c = Config::from_pairs([
+        ("bootstrap.servers", "b:9093"),
+        ("security.protocol", "SASL_SSL"),
+        ("sasl.mechanism", "SCRAM-SHA-512"),
+        ("sasl.username", "alice"),
+        ("sasl.password", "hunter2-secret"),
+    ])
+    .unwrap();
+    assert!(!format!("{c:?}").contains("hunter2"));
+}
