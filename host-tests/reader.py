@@ -11,7 +11,9 @@ partitioner puts the record's key (null for keyless records), so the test
 can compare partitions against an implementation that is not ours.
 
 READER_SASL_MECHANISM / _USERNAME / _PASSWORD make the confluent reader
-authenticate (SASL_PLAINTEXT).
+authenticate (SASL_PLAINTEXT); READER_SSL_CAFILE makes either reader
+connect with TLS, trusting that CA (SSL, or SASL_SSL with SASL);
+READER_SSL_NO_HOSTNAME_CHECK=1 skips the broker name check.
 
 Tansu's ListOffsets high watermark is unreliable, so the reader stops after
 `expect` records or after `idle` seconds without a new one.
@@ -29,7 +31,15 @@ def hx(b):
 def read_kafka_python(bootstrap, topic, partitions, expect, idle):
     from kafka import KafkaConsumer, TopicPartition
 
+    tls = {}
+    if os.environ.get("READER_SSL_CAFILE"):
+        tls = {
+            "security_protocol": "SSL",
+            "ssl_cafile": os.environ["READER_SSL_CAFILE"],
+            "ssl_check_hostname": not os.environ.get("READER_SSL_NO_HOSTNAME_CHECK"),
+        }
     c = KafkaConsumer(
+        **tls,
         bootstrap_servers=bootstrap,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
@@ -67,6 +77,13 @@ def read_confluent(bootstrap, topic, partitions, expect, idle):
             "sasl.username": os.environ["READER_SASL_USERNAME"],
             "sasl.password": os.environ["READER_SASL_PASSWORD"],
         })
+    if os.environ.get("READER_SSL_CAFILE"):
+        conf.update({
+            "security.protocol": "SASL_SSL" if os.environ.get("READER_SASL_MECHANISM") else "SSL",
+            "ssl.ca.location": os.environ["READER_SSL_CAFILE"],
+        })
+        if os.environ.get("READER_SSL_NO_HOSTNAME_CHECK"):
+            conf["ssl.endpoint.identification.algorithm"] = "none"
     c = Consumer(conf)
     c.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(partitions)])
     n = 0

@@ -3,7 +3,9 @@
 //! kafka-python or confluent-kafka), and check everything a user relies on.
 
 pub mod fake;
+pub mod gateway;
 pub mod proxy;
+pub mod tls;
 
 use std::collections::{BTreeMap, HashMap};
 use std::process::Command;
@@ -11,6 +13,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use anyhow::{bail, ensure, Context, Result};
+pub use gateway::{sasl_gateway, Gateway};
 pub use kafka_producer_host::broker::Broker;
 pub use kafka_producer_host::{now_ms, Client, DeliveryReport, ErrorKind, Header, KafkaRecord, Runtime};
 
@@ -69,6 +72,20 @@ pub fn read_back_as(
     expect: usize,
     sasl: Option<(&str, &str, &str)>,
 ) -> Result<Vec<ReadRecord>> {
+    read_back_secure(reader, bootstrap, topic, partitions, expect, sasl, None)
+}
+
+/// As `read_back_as`, over TLS when `tls` is given: (the CA file to trust,
+/// whether to check the broker's name).
+pub fn read_back_secure(
+    reader: Reader,
+    bootstrap: &str,
+    topic: &str,
+    partitions: u32,
+    expect: usize,
+    sasl: Option<(&str, &str, &str)>,
+    tls: Option<(&std::path::Path, bool)>,
+) -> Result<Vec<ReadRecord>> {
     let python = std::env::var("KPC_PYTHON").unwrap_or_else(|_| "python3".into());
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/reader.py");
     let which = match reader {
@@ -79,6 +96,12 @@ pub fn read_back_as(
     cmd.args([script, which, bootstrap, topic, &partitions.to_string(), &expect.to_string(), "10"]);
     if let Some((mechanism, user, password)) = sasl {
         cmd.env("READER_SASL_MECHANISM", mechanism).env("READER_SASL_USERNAME", user).env("READER_SASL_PASSWORD", password);
+    }
+    if let Some((ca, check_hostname)) = tls {
+        cmd.env("READER_SSL_CAFILE", ca);
+        if !check_hostname {
+            cmd.env("READER_SSL_NO_HOSTNAME_CHECK", "1");
+        }
     }
     let out = cmd
         .output()
@@ -202,6 +225,33 @@ pub fn verify(p: &Produced, read: &[ReadRecord], offsets_known: bool) -> Result<
 }
 
 /// A keyed record with a value.
+/// Records exercising what the wire format must carry: keys (murmur2),
+/// null keys (sticky), null and empty values, headers with null values,
+/// explicit CreateTime timestamps.
+pub fn mixed_records(n: usize) -> Vec<KafkaRecord> {
+    (0..n)
+        .map(|i| {
+            let key = match i % 5 {
+                0 => None,
+                1 => Some(Vec::new()),
+                _ => Some(format!("user-{}", i % 97).into_bytes()),
+            };
+            let value = match i % 7 {
+                0 => None,
+                1 => Some(Vec::new()),
+                _ => Some(format!("value-{i}-{}", "x".repeat(i % 50)).into_bytes()),
+            };
+            let headers = match i % 3 {
+                0 => Vec::new(),
+                1 => vec![Header { key: "trace".into(), value: Some(format!("t{i}").into_bytes()) }],
+                _ => vec![Header { key: "a".into(), value: None }, Header { key: "ü-ñ".into(), value: Some(vec![0, 255, 10]) }],
+            };
+            let timestamp = (i % 4 == 0).then_some(1_600_000_000_000 + i as i64);
+            KafkaRecord { key, value, headers, partition: None, timestamp }
+        })
+        .collect()
+}
+
 pub fn keyed(key: &[u8], value: &[u8]) -> KafkaRecord {
     KafkaRecord { key: Some(key.to_vec()), value: Some(value.to_vec()), headers: Vec::new(), partition: None, timestamp: None }
 }

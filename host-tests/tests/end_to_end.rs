@@ -3,33 +3,6 @@
 
 use host_tests::*;
 
-/// Records exercising what the wire format must carry: keys (murmur2),
-/// null keys (sticky), null and empty values, headers with null values,
-/// explicit CreateTime timestamps.
-fn mixed_records(n: usize) -> Vec<KafkaRecord> {
-    (0..n)
-        .map(|i| {
-            let key = match i % 5 {
-                0 => None,
-                1 => Some(Vec::new()),
-                _ => Some(format!("user-{}", i % 97).into_bytes()),
-            };
-            let value = match i % 7 {
-                0 => None,
-                1 => Some(Vec::new()),
-                _ => Some(format!("value-{i}-{}", "x".repeat(i % 50)).into_bytes()),
-            };
-            let headers = match i % 3 {
-                0 => Vec::new(),
-                1 => vec![Header { key: "trace".into(), value: Some(format!("t{i}").into_bytes()) }],
-                _ => vec![Header { key: "a".into(), value: None }, Header { key: "ü-ñ".into(), value: Some(vec![0, 255, 10]) }],
-            };
-            let timestamp = (i % 4 == 0).then_some(1_600_000_000_000 + i as i64);
-            KafkaRecord { key, value, headers, partition: None, timestamp }
-        })
-        .collect()
-}
-
 fn round_trip(acks: &str, reader: Reader, partitions: u32, n: usize) {
     let broker = Broker::start().unwrap();
     broker.create_topic("t", partitions).unwrap();

@@ -2,59 +2,13 @@
 //! checks credentials for real (scramp's SCRAM server; Tansu with memory
 //! storage cannot be given users) in front of Tansu.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use host_tests::*;
 
-struct Gateway {
-    child: Child,
-    port: u16,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Gateway {
-    fn lines(&self, containing: &str) -> usize {
-        self.log.lock().unwrap().iter().filter(|l| l.contains(containing)).count()
-    }
-}
-
 /// Tansu, advertising the gateway's port, and the gateway in front of it.
 fn cluster(mechanisms: &str) -> (Broker, Gateway) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let broker = Broker::start_advertising(Some(port)).unwrap();
-    broker.create_topic("secure", 2).unwrap();
-    let python = std::env::var("KPC_PYTHON").unwrap_or_else(|_| "python3".into());
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/sasl_gateway.py");
-    let mut child = Command::new(python)
-        .args([script, &port.to_string(), &broker.port.to_string(), mechanisms, "alice:s3cret-pw", "bob:other-pw"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let log = Arc::new(Mutex::new(Vec::new()));
-    let (tx, rx) = std::sync::mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
-    let sink = log.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if line == "ready" {
-                let _ = tx.send(());
-            }
-            sink.lock().unwrap().push(line);
-        }
-    });
-    rx.recv_timeout(Duration::from_secs(20)).expect("the gateway did not start (scramp installed? run scripts/setup.sh)");
-    (broker, Gateway { child, port, log })
+    sasl_gateway(None, mechanisms)
 }
 
 fn sasl_client(port: u16, mechanism: &str, password: &str, extra: &[(&str, &str)]) -> Client {

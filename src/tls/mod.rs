@@ -124,7 +124,7 @@ impl TlsSetup {
     pub fn session(&self, host: &str) -> Result<TlsSession, String> {
         let name = ServerName::try_from(host.to_string()).map_err(|_| format!("{host:?} is not a valid TLS server name"))?;
         let conn = UnbufferedClientConnection::new(self.config.clone(), name).map_err(|e| e.to_string())?;
-        Ok(TlsSession { conn, incoming: Vec::new(), established: false, read_early: Vec::new() })
+        Ok(TlsSession { conn, host: host.to_string(), incoming: Vec::new(), established: false, read_early: Vec::new() })
     }
 }
 
@@ -211,6 +211,8 @@ impl ServerCertVerifier for Verifier {
 /// in, application bytes and TLS bytes out.
 pub struct TlsSession {
     conn: UnbufferedClientConnection,
+    /// The broker's host, as its certificate must name it.
+    host: String,
     /// Received TLS bytes not yet processed (at most a partial record
     /// between calls).
     incoming: Vec<u8>,
@@ -252,7 +254,7 @@ impl TlsSession {
                 Err(e) => {
                     at += discard;
                     self.queue_alert(&mut at, out);
-                    break Err(e.to_string());
+                    break Err(describe(&e, &self.host));
                 }
             };
             let mut stop = false;
@@ -341,6 +343,32 @@ impl TlsSession {
                 _ => return,
             }
         }
+    }
+}
+
+/// A TLS error as a user can act on it (rustls's own wording, with what
+/// to check for the usual certificate problems).
+fn describe(e: &rustls::Error, host: &str) -> String {
+    use rustls::Error::{InvalidCertificate, InvalidMessage};
+    match e {
+        InvalidCertificate(CertificateError::UnknownIssuer) => {
+            "invalid peer certificate: UnknownIssuer: no trusted CA signed it (set ssl.ca.pem, or ssl.ca.location on hosts that read files)".into()
+        }
+        InvalidCertificate(CertificateError::NotValidForNameContext { presented, .. }) => format!(
+            "invalid peer certificate: certificate not valid for name {:?}; it names {} (ssl.endpoint.identification.algorithm=none skips this check)",
+            host,
+            if presented.is_empty() {
+                "no name".into()
+            } else {
+                // rustls spells them `DnsName("host")`.
+                presented.iter().map(|n| n.strip_prefix("DnsName(\"").and_then(|n| n.strip_suffix("\")")).unwrap_or(n)).collect::<Vec<_>>().join(", ")
+            }
+        ),
+        InvalidCertificate(CertificateError::NotValidForName) => {
+            "invalid peer certificate: certificate not valid for the broker's name (ssl.endpoint.identification.algorithm=none skips this check)".into()
+        }
+        InvalidMessage(m) => format!("the broker did not answer in TLS (a plaintext listener?): {m:?}"),
+        other => other.to_string(),
     }
 }
 

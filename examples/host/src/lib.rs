@@ -245,6 +245,24 @@ pub struct Client {
     pub verbose: bool,
 }
 
+/// The producer's configuration with what only a host can do done: the
+/// file `ssl.ca.location` names is read and passed as `ssl.ca.pem` (the
+/// component reads no files).
+pub fn host_config(config: &[(&str, &str)]) -> std::result::Result<Vec<(String, String)>, String> {
+    let mut out: Vec<(String, String)> = Vec::with_capacity(config.len());
+    let has_pem = config.iter().any(|(k, _)| k.trim() == "ssl.ca.pem");
+    for (k, v) in config {
+        if k.trim() == "ssl.ca.location" && !has_pem {
+            let pem = std::fs::read_to_string(v.trim())
+                .map_err(|e| format!("invalid configuration `ssl.ca.location`: cannot read {}: {e}", v.trim()))?;
+            out.push(("ssl.ca.pem".into(), pem));
+        } else {
+            out.push((k.to_string(), v.to_string()));
+        }
+    }
+    Ok(out)
+}
+
 impl Client {
     /// Instantiates a producer with `config` (Java / librdkafka property
     /// names). The inner error is the component's: an invalid setting.
@@ -253,7 +271,10 @@ impl Client {
         store.limiter(|t| t);
         let linker: Linker<MemoryTracker> = Linker::new(&runtime.engine);
         let bindings = Engine::instantiate(&mut store, &runtime.component, &linker)?;
-        let config: Vec<(String, String)> = config.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let config = match host_config(config) {
+            Ok(c) => c,
+            Err(e) => return Ok(Err(e)),
+        };
         let created = bindings.kafka_producer_producer().producer().call_create(&mut store, &config, now_ms(), &entropy())?;
         Ok(created.map(|producer| Client {
             store,

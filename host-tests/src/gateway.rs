@@ -1,0 +1,67 @@
+//! A SASL gateway in front of Tansu, which cannot be given users with
+//! memory storage.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::Broker;
+
+/// The SASL gateway (`sasl_gateway.py`): checks credentials with scramp's
+/// SCRAM server (and PLAIN), then forwards to Tansu.
+pub struct Gateway {
+    child: Child,
+    pub port: u16,
+    pub log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Gateway {
+    /// Successful authentications with `mechanism`.
+    pub fn authenticated(&self, mechanism: &str) -> usize {
+        self.log.lock().unwrap().iter().filter(|l| l.starts_with(mechanism) && l.ends_with("ok")).count()
+    }
+
+    pub fn lines(&self, containing: &str) -> usize {
+        self.log.lock().unwrap().iter().filter(|l| l.contains(containing)).count()
+    }
+}
+
+/// Tansu with the gateway in front, users alice:s3cret-pw and bob:other-pw
+/// for `mechanisms`; Tansu advertises `advertised` (a front before the
+/// gateway), else the gateway's port. Topic "secure" has 2 partitions.
+pub fn sasl_gateway(advertised: Option<u16>, mechanisms: &str) -> (Broker, Gateway) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let broker = Broker::start_advertising(Some(advertised.unwrap_or(port))).unwrap();
+    broker.create_topic("secure", 2).unwrap();
+    let python = std::env::var("KPC_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/sasl_gateway.py");
+    let mut child = Command::new(python)
+        .args([script, &port.to_string(), &broker.port.to_string(), mechanisms, "alice:s3cret-pw", "bob:other-pw"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    let sink = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line == "ready" {
+                let _ = tx.send(());
+            }
+            sink.lock().unwrap().push(line);
+        }
+    });
+    rx.recv_timeout(Duration::from_secs(20)).expect("the gateway did not start (scramp installed? run scripts/setup.sh)");
+    (broker, Gateway { child, port, log })
+}
+

@@ -1,0 +1,180 @@
+//! A TLS front for a broker: terminates TLS with rustls on ring (not the
+//! producer's RustCrypto provider) and forwards the plaintext to a port;
+//! and certificates made per run with rcgen.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+
+/// A certificate authority for one test.
+pub struct Ca {
+    cert: rcgen::Certificate,
+    key: KeyPair,
+}
+
+impl Ca {
+    pub fn new(name: &str) -> Ca {
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.distinguished_name.push(DnType::CommonName, name);
+        Ca { cert: params.self_signed(&key).unwrap(), key }
+    }
+
+    pub fn pem(&self) -> String {
+        self.cert.pem()
+    }
+
+    /// The CA certificate in a file, for `ssl.ca.location` and the readers.
+    pub fn pem_file(&self) -> PathBuf {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let path = std::env::temp_dir().join(format!("kpc-ca-{}-{}.pem", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
+        std::fs::write(&path, self.pem()).unwrap();
+        path
+    }
+
+    /// A server configuration whose certificate (signed by this CA) names
+    /// `names`: DNS names or IP addresses.
+    pub fn server(&self, names: &[&str]) -> Arc<rustls::ServerConfig> {
+        let key = KeyPair::generate().unwrap();
+        let params = CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
+        let cert = params.signed_by(&key, &self.cert, &self.key).unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![cert.der().clone(), self.cert.der().clone()],
+                rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+            )
+            .unwrap();
+        Arc::new(config)
+    }
+}
+
+/// Listens with TLS, forwards plaintext to `127.0.0.1:upstream`.
+pub struct TlsProxy {
+    pub port: u16,
+    /// Handshakes completed.
+    pub handshakes: Arc<AtomicUsize>,
+    /// Connections accepted.
+    pub connections: Arc<AtomicUsize>,
+    /// TLS errors, as the server saw them (e.g. the client's alert).
+    pub errors: Arc<Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl TlsProxy {
+    pub fn start(listener: TcpListener, upstream: u16, config: Arc<rustls::ServerConfig>) -> TlsProxy {
+        let port = listener.local_addr().unwrap().port();
+        listener.set_nonblocking(true).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let handshakes = Arc::new(AtomicUsize::new(0));
+        let connections = Arc::new(AtomicUsize::new(0));
+        let errors = Arc::new(Mutex::new(Vec::new()));
+        let (stopping, hs, conns, errs) = (stop.clone(), handshakes.clone(), connections.clone(), errors.clone());
+        std::thread::spawn(move || {
+            while !stopping.load(Ordering::Relaxed) {
+                let Ok((client, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(2));
+                    continue;
+                };
+                conns.fetch_add(1, Ordering::Relaxed);
+                let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else { continue };
+                let (config, hs, errs, stopping) = (config.clone(), hs.clone(), errs.clone(), stopping.clone());
+                std::thread::spawn(move || {
+                    if let Err(e) = serve(client, server, config, &hs, &stopping) {
+                        errs.lock().unwrap().push(e);
+                    }
+                });
+            }
+        });
+        TlsProxy { port, handshakes, connections, errors, stop }
+    }
+}
+
+impl Drop for TlsProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+fn write_all(to: &mut TcpStream, mut data: &[u8]) -> std::io::Result<()> {
+    while !data.is_empty() {
+        match to.write(data) {
+            Ok(0) => return Err(ErrorKind::WriteZero.into()),
+            Ok(n) => data = &data[n..],
+            Err(e) if e.kind() == ErrorKind::WouldBlock => std::thread::sleep(Duration::from_micros(200)),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// One connection: TLS from `client`, plaintext to `upstream`, both ways.
+/// Returns the TLS error that ended it, if any.
+fn serve(mut client: TcpStream, mut upstream: TcpStream, config: Arc<rustls::ServerConfig>, handshakes: &AtomicUsize, stop: &AtomicBool) -> Result<(), String> {
+    let mut tls = rustls::ServerConnection::new(config).map_err(|e| e.to_string())?;
+    client.set_nonblocking(true).map_err(|e| e.to_string())?;
+    upstream.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut counted = false;
+    while !stop.load(Ordering::Relaxed) {
+        let mut progress = false;
+        match tls.read_tls(&mut client) {
+            Ok(0) => return Ok(()),
+            Ok(_) => {
+                progress = true;
+                if let Err(e) = tls.process_new_packets() {
+                    // Send our alert, then give up.
+                    let mut alert = Vec::new();
+                    while tls.wants_write() && tls.write_tls(&mut alert).is_ok() {}
+                    let _ = write_all(&mut client, &alert);
+                    return Err(e.to_string());
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+            Err(_) => return Ok(()),
+        }
+        if !counted && !tls.is_handshaking() {
+            counted = true;
+            handshakes.fetch_add(1, Ordering::Relaxed);
+        }
+        loop {
+            match tls.reader().read(&mut buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) => {
+                    progress = true;
+                    write_all(&mut upstream, &buf[..n]).map_err(|e| e.to_string())?;
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(_) => return Ok(()),
+            }
+        }
+        match upstream.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => {
+                progress = true;
+                tls.writer().write_all(&buf[..n]).map_err(|e| e.to_string())?;
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+            Err(_) => return Ok(()),
+        }
+        while tls.wants_write() {
+            let mut out = Vec::new();
+            tls.write_tls(&mut out).map_err(|e| e.to_string())?;
+            write_all(&mut client, &out).map_err(|e| e.to_string())?;
+            progress = true;
+        }
+        if !progress {
+            std::thread::sleep(Duration::from_micros(300));
+        }
+    }
+    Ok(())
+}

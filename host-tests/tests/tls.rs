@@ -1,0 +1,156 @@
+//! TLS (SSL and SASL_SSL) through the engine component to Tansu, behind a
+//! TLS front on rustls + ring (Tansu itself listens in plaintext here, and
+//! advertises the front's port). Certificates are made per run; the
+//! independent readers connect through the same front with TLS.
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use host_tests::tls::{Ca, TlsProxy};
+use host_tests::*;
+
+/// Tansu behind a TLS front whose certificate comes from `ca` and names `names`.
+fn secure_cluster(ca: &Ca, names: &[&str], partitions: u32) -> (Broker, TlsProxy) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let broker = Broker::start_advertising(Some(listener.local_addr().unwrap().port())).unwrap();
+    broker.create_topic("secure", partitions).unwrap();
+    let proxy = TlsProxy::start(listener, broker.port, ca.server(names));
+    (broker, proxy)
+}
+
+#[test]
+fn ssl_delivers_every_record_byte_exact_to_both_readers() {
+    let ca = Ca::new("kpc test CA");
+    let (_broker, front) = secure_cluster(&ca, &["127.0.0.1", "localhost"], 3);
+    let ca_file = ca.pem_file();
+    let bootstrap = format!("127.0.0.1:{}", front.port);
+    // ssl.ca.location: the example host reads the file for the component.
+    let mut c = client(&[("bootstrap.servers", &bootstrap), ("security.protocol", "SSL"), ("ssl.ca.location", ca_file.to_str().unwrap())]);
+    let n = 3_000;
+    let produced = produce_all(&mut c, "secure", mixed_records(n), 500).unwrap();
+    assert!(front.handshakes.load(Ordering::Relaxed) >= 2, "bootstrap and broker connections each did a handshake");
+    assert!(front.errors.lock().unwrap().is_empty(), "{:?}", front.errors.lock().unwrap());
+    for reader in [Reader::Confluent, Reader::KafkaPython] {
+        let read = read_back_secure(reader, &bootstrap, "secure", 3, n, None, Some((&ca_file, true))).unwrap();
+        assert_eq!(verify(&produced, &read, true).unwrap(), 0, "{reader:?}");
+    }
+    // The bytes on the wire are not the records: a plaintext reader on the
+    // front's port gets nothing.
+    assert!(read_back(Reader::KafkaPython, &bootstrap, "secure", 3, 1).map(|r| r.is_empty()).unwrap_or(true));
+}
+
+#[test]
+fn sasl_ssl_authenticates_inside_tls() {
+    // Producer -> TLS front -> SASL gateway (checks SCRAM for real) -> Tansu.
+    let ca = Ca::new("kpc test CA");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let front_port = listener.local_addr().unwrap().port();
+    let (_broker, gateway) = sasl_gateway(Some(front_port), "SCRAM-SHA-512");
+    let front = TlsProxy::start(listener, gateway.port, ca.server(&["127.0.0.1"]));
+    let bootstrap = format!("127.0.0.1:{front_port}");
+    let pem = ca.pem();
+    let mut c = client(&[
+        ("bootstrap.servers", &bootstrap),
+        ("security.protocol", "SASL_SSL"),
+        ("ssl.ca.pem", &pem),
+        ("sasl.mechanism", "SCRAM-SHA-512"),
+        ("sasl.username", "alice"),
+        ("sasl.password", "s3cret-pw"),
+    ]);
+    let produced = produce_all(&mut c, "secure", mixed_records(500), 100).unwrap();
+    assert!(gateway.authenticated("SCRAM-SHA-512") >= 1);
+    assert!(front.handshakes.load(Ordering::Relaxed) >= 1);
+    let read = read_back_secure(Reader::Confluent, &bootstrap, "secure", 2, 500, Some(("SCRAM-SHA-512", "alice", "s3cret-pw")), Some((&ca.pem_file(), true))).unwrap();
+    assert_eq!(verify(&produced, &read, true).unwrap(), 0);
+}
+
+/// Sends 20 records and expects each to fail once, fast, with an
+/// authentication error naming the TLS problem; then keeps the client busy
+/// for 3 s and counts reconnects.
+fn refused(c: &mut Client, front: &TlsProxy, why: &str) {
+    let records: Vec<KafkaRecord> = (0..20).map(|i| keyed(b"k", format!("v{i}").as_bytes())).collect();
+    let outcome = c.send("secure", &records).unwrap();
+    assert!(outcome.rejected.is_empty());
+    let start = Instant::now();
+    let reports = c.flush_and_wait(Duration::from_secs(30)).unwrap();
+    assert!(start.elapsed() < Duration::from_secs(10), "failed at the handshake, not after a timeout");
+    assert_eq!(reports.iter().map(|r| r.records.len()).sum::<usize>(), 20, "one report per record");
+    for r in &reports {
+        let e = r.error.as_ref().expect("no record may be delivered");
+        assert_eq!(e.kind, ErrorKind::Authentication, "{}", e.message);
+        assert!(e.message.contains("TLS handshake with 127.0.0.1:") && e.message.contains(why), "{}", e.message);
+    }
+    // The producer told the broker why (a TLS alert the front logged).
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while front.errors.lock().unwrap().is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let errors = front.errors.lock().unwrap().clone();
+    assert!(errors.iter().any(|e| e.contains("received fatal alert")), "no alert reached the broker: {errors:?}");
+    let before = front.connections.load(Ordering::Relaxed);
+    let end = Instant::now() + Duration::from_secs(3);
+    while Instant::now() < end {
+        let _ = c.send("secure", &records[..1]).unwrap();
+        c.poll(Duration::from_millis(50)).unwrap();
+    }
+    let attempts = front.connections.load(Ordering::Relaxed) - before;
+    assert!(attempts <= 8, "{attempts} connection attempts in 3 s");
+}
+
+#[test]
+fn an_untrusted_certificate_fails_every_record_once_without_a_storm() {
+    let ca = Ca::new("kpc test CA");
+    let impostor = Ca::new("impostor CA");
+    let (_broker, front) = secure_cluster(&impostor, &["127.0.0.1"], 1);
+    let bootstrap = format!("127.0.0.1:{}", front.port);
+    let pem = ca.pem();
+    let mut c = client(&[("bootstrap.servers", &bootstrap), ("security.protocol", "SSL"), ("ssl.ca.pem", &pem), ("delivery.timeout.ms", "60000")]);
+    refused(&mut c, &front, "invalid peer certificate: UnknownIssuer");
+}
+
+#[test]
+fn a_certificate_for_another_host_fails_unless_identification_is_off() {
+    let ca = Ca::new("kpc test CA");
+    // The broker is reached as 127.0.0.1; the certificate names only localhost.
+    let (_broker, front) = secure_cluster(&ca, &["localhost"], 1);
+    let bootstrap = format!("127.0.0.1:{}", front.port);
+    let pem = ca.pem();
+    let mut c = client(&[("bootstrap.servers", &bootstrap), ("security.protocol", "SSL"), ("ssl.ca.pem", &pem), ("delivery.timeout.ms", "60000")]);
+    refused(&mut c, &front, "certificate not valid for name \"127.0.0.1\"; it names localhost");
+
+    let mut c = client(&[
+        ("bootstrap.servers", &bootstrap),
+        ("security.protocol", "SSL"),
+        ("ssl.ca.pem", &pem),
+        ("ssl.endpoint.identification.algorithm", "none"),
+    ]);
+    let produced = produce_all(&mut c, "secure", mixed_records(200), 100).unwrap();
+    // The reader must skip the name check too.
+    let read = read_back_secure(Reader::Confluent, &bootstrap, "secure", 1, 200, None, Some((&ca.pem_file(), false))).unwrap();
+    assert_eq!(verify(&produced, &read, true).unwrap(), 0);
+}
+
+#[test]
+fn a_plaintext_port_behind_an_ssl_setting_is_a_clear_error() {
+    let broker = Broker::start().unwrap();
+    broker.create_topic("secure", 1).unwrap();
+    let pem = Ca::new("kpc test CA").pem();
+    let mut c = client(&[("bootstrap.servers", &broker.bootstrap()), ("security.protocol", "SSL"), ("ssl.ca.pem", &pem), ("delivery.timeout.ms", "20000"), ("request.timeout.ms", "5000")]);
+    let outcome = c.send("secure", &[keyed(b"k", b"v")]).unwrap();
+    assert!(outcome.rejected.is_empty());
+    let reports = c.flush_and_wait(Duration::from_secs(30)).unwrap();
+    let e = reports[0].error.as_ref().expect("not delivered");
+    // Tansu drops a connection that starts with a ClientHello: the record
+    // fails at the delivery timeout, and the warnings say what happened.
+    assert!(matches!(e.kind, ErrorKind::Authentication | ErrorKind::TimedOut), "{e:?}");
+    assert!(!c.warnings.is_empty());
+}
+
+#[test]
+fn a_missing_ca_file_is_a_config_error() {
+    let e = Client::new(runtime(), &[("bootstrap.servers", "127.0.0.1:1"), ("security.protocol", "SSL"), ("ssl.ca.location", "/nonexistent/ca.pem")])
+        .unwrap()
+        .err()
+        .expect("refused");
+    assert!(e.contains("ssl.ca.location") && e.contains("/nonexistent/ca.pem"), "{e}");
+}
