@@ -608,10 +608,15 @@ impl Producer {
         let req = self.config.request_timeout_ms;
         let mut closing = Vec::new();
         for c in &self.conns {
-            if let ConnState::Connecting { since_ms } | ConnState::Handshaking { since_ms } = c.state {
-                if now >= since_ms.saturating_add(setup) {
+            match c.state {
+                ConnState::Connecting { since_ms } if now >= since_ms.saturating_add(setup) => {
                     closing.push((c.id, format!("not connected within socket.connection.setup.timeout.ms ({setup} ms)")));
                 }
+                ConnState::Handshaking { since_ms } if now >= since_ms.saturating_add(setup) => closing.push((
+                    c.id,
+                    format!("TLS handshake not complete within socket.connection.setup.timeout.ms ({setup} ms): is the port a TLS listener?"),
+                )),
+                _ => {}
             }
             if let Some(why) = &c.broken {
                 closing.push((c.id, why.clone()));
