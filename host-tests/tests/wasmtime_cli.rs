@@ -7,15 +7,17 @@ use std::process::{Command, Stdio};
 
 use host_tests::*;
 
-#[test]
-fn the_kcat_command_produces_under_the_wasmtime_cli() {
-    let broker = Broker::start().unwrap();
-    broker.create_topic("cli", 3).unwrap();
+/// Runs kafka-kcat under the wasmtime CLI with 20,000 keyed lines; returns
+/// its stdout after checking it succeeded.
+fn run_kcat(bootstrap: &str, extra: &[&str]) -> String {
     let wasmtime = std::env::var("KPC_WASMTIME").unwrap_or_else(|_| "wasmtime".into());
     let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../target").into());
     let wasm = format!("{target}/kcat/wasm32-wasip2/release/kafka-kcat.wasm");
+    let tmp = std::env::temp_dir();
+    let mut args = vec!["run", "-S", "inherit-network=y", "--dir", tmp.to_str().unwrap(), &wasm, "-b", bootstrap, "-t", "cli", "-K", "\t"];
+    args.extend_from_slice(extra);
     let mut child = Command::new(&wasmtime)
-        .args(["run", "-S", "inherit-network=y", &wasm, "-b", &broker.bootstrap(), "-t", "cli", "-K", "\t"])
+        .args(&args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -24,9 +26,34 @@ fn the_kcat_command_produces_under_the_wasmtime_cli() {
     let input: String = (0..20_000).map(|i| format!("key-{}\tvalue-{i}\n", i % 97)).collect();
     child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    stdout
+}
+
+#[test]
+fn the_kcat_command_produces_under_the_wasmtime_cli() {
+    let broker = Broker::start().unwrap();
+    broker.create_topic("cli", 3).unwrap();
+    let stdout = run_kcat(&broker.bootstrap(), &[]);
     assert!(stdout.contains("delivered: 20000  failed: 0"), "{stdout}");
     let read = read_back(Reader::Confluent, &broker.bootstrap(), "cli", 3, 20_000).unwrap();
+    verify_numbered(&read, 20_000).unwrap();
+}
+
+#[test]
+fn the_kcat_command_produces_over_tls_reading_the_ca_file_through_wasi() {
+    let ca = host_tests::tls::Ca::new("kpc test CA");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let broker = Broker::start_advertising(Some(listener.local_addr().unwrap().port())).unwrap();
+    broker.create_topic("cli", 3).unwrap();
+    let front = host_tests::tls::TlsProxy::start(listener, broker.port, ca.server(&["127.0.0.1"]));
+    let ca_file = ca.pem_file();
+    let bootstrap = format!("127.0.0.1:{}", front.port);
+    let location = format!("ssl.ca.location={}", ca_file.display());
+    let stdout = run_kcat(&bootstrap, &["-X", "security.protocol=SSL", "-X", &location]);
+    assert!(stdout.contains("delivered: 20000  failed: 0"), "{stdout}");
+    assert!(front.handshakes.load(std::sync::atomic::Ordering::Relaxed) >= 1);
+    let read = read_back_secure(Reader::Confluent, &bootstrap, "cli", 3, 20_000, None, Some((&ca_file, true))).unwrap();
     verify_numbered(&read, 20_000).unwrap();
 }

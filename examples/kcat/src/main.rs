@@ -137,6 +137,19 @@ fn main() {
             }
         }
     }
+    // The core reads no files: the CA file is read here (run with
+    // `wasmtime run --dir` on its directory).
+    if !props.iter().any(|(k, _)| k == "ssl.ca.pem") {
+        if let Some(i) = props.iter().position(|(k, _)| k == "ssl.ca.location") {
+            match std::fs::read_to_string(&props[i].1) {
+                Ok(pem) => props[i] = ("ssl.ca.pem".into(), pem),
+                Err(e) => {
+                    eprintln!("invalid configuration `ssl.ca.location`: cannot read {}: {e}", props[i].1);
+                    std::process::exit(2);
+                }
+            }
+        }
+    }
     let config = match Config::from_pairs(props.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
         Ok(c) => c,
         Err(e) => {
@@ -144,7 +157,13 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let mut p = Producer::new(config, now_ms());
+    // Entropy for TLS and SCRAM, from wasi:random.
+    let mut entropy = [0u8; 32];
+    if let Err(e) = getrandom::fill(&mut entropy) {
+        eprintln!("no entropy from the host: {e}");
+        std::process::exit(2);
+    }
+    let mut p = Producer::with_entropy(config, now_ms(), &entropy);
     let mut conns = HashMap::new();
     let mut tally = Tally::default();
     let start = Instant::now();
