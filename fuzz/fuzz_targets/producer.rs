@@ -1,6 +1,8 @@
 //! The whole producer fed arbitrary bytes and events on its connections:
 //! whatever arrives, it never panics, and once time passes the delivery
-//! timeout every record it accepted has had exactly one report.
+//! timeout every record it accepted has had exactly one report. The first
+//! byte's low bit picks TLS (`security.protocol=SSL`): the bytes then go
+//! through the TLS session first.
 #![no_main]
 
 use std::collections::HashMap;
@@ -9,15 +11,18 @@ use kafka_producer_component::{Config, Output, Producer, Record};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
+    let Some((&mode, data)) = data.split_first() else { return };
+    let protocol = if mode & 1 == 1 { "SSL" } else { "PLAINTEXT" };
     let config = Config::from_pairs([
         ("bootstrap.servers", "a:1,b:2"),
         ("linger.ms", "1"),
         ("delivery.timeout.ms", "5000"),
         ("request.timeout.ms", "1000"),
+        ("security.protocol", protocol),
     ])
     .expect("valid config");
-    let mut now = 1_000_000u64;
-    let mut p = Producer::new(config, now);
+    let mut now = 1_700_000_000_000u64;
+    let mut p = Producer::with_entropy(config, now, &[7; 32]);
     let mut accepted = 0u64;
     for i in 0..5u8 {
         let key = [i];
