@@ -116,13 +116,11 @@ impl Connection {
     /// Takes TLS bytes: decrypted bytes join the input; TLS bytes to send
     /// back (handshake, alerts) are appended to `out`.
     pub fn receive_tls(&mut self, bytes: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
-        match self.tls.as_mut() {
-            Some(tls) => tls.receive(bytes, &mut self.inbuf, out),
-            None => {
-                self.inbuf.extend_from_slice(bytes);
-                Ok(())
-            }
-        }
+        let Some(tls) = self.tls.as_mut() else {
+            self.receive(bytes);
+            return Ok(());
+        };
+        tls.receive(bytes, &mut self.inbuf, out)
     }
 
     /// Takes the buffered bytes, for framing without holding a borrow of

@@ -28,7 +28,8 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::time_provider::TimeProvider;
-use rustls::unbuffered::{ConnectionState, EncodeError, EncryptError, UnbufferedStatus};
+use rustls::client::ClientConnectionData;
+use rustls::unbuffered::{ConnectionState, EncodeError, EncodeTlsData, EncryptError, UnbufferedStatus};
 mod random;
 mod verify;
 
@@ -275,11 +276,7 @@ impl TlsSession {
                     }
                     res
                 }
-                ConnectionState::EncodeTlsData(mut e) => grow_into(out, 512, |buf| match e.encode(buf) {
-                    Ok(n) => Ok(Ok(n)),
-                    Err(EncodeError::InsufficientSize(s)) => Err(s.required_size),
-                    Err(e) => Ok(Err(e.to_string())),
-                }),
+                ConnectionState::EncodeTlsData(mut e) => encode(&mut e, out),
                 // `out` goes to the host in order after this call.
                 ConnectionState::TransmitTlsData(t) => {
                     t.done();
@@ -321,9 +318,7 @@ impl TlsSession {
             (r, _) => r,
         }
     }
-}
 
-impl TlsSession {
     /// After an error, rustls offers the alert that tells the broker why
     /// (bad certificate, decode error, ...): it goes out before the close.
     fn queue_alert(&mut self, at: &mut usize, out: &mut Vec<u8>) {
@@ -333,17 +328,22 @@ impl TlsSession {
             *at += discard;
             match state {
                 Ok(ConnectionState::EncodeTlsData(mut e)) => {
-                    let _ = grow_into(out, 64, |buf| match e.encode(buf) {
-                        Ok(n) => Ok(Ok(n)),
-                        Err(EncodeError::InsufficientSize(s)) => Err(s.required_size),
-                        Err(e) => Ok(Err(e.to_string())),
-                    });
+                    let _ = encode(&mut e, out);
                 }
                 Ok(ConnectionState::TransmitTlsData(t)) => t.done(),
                 _ => return,
             }
         }
     }
+}
+
+/// Appends a handshake record (or alert) rustls has ready to `out`.
+fn encode(e: &mut EncodeTlsData<'_, ClientConnectionData>, out: &mut Vec<u8>) -> Result<(), String> {
+    grow_into(out, 512, |buf| match e.encode(buf) {
+        Ok(n) => Ok(Ok(n)),
+        Err(EncodeError::InsufficientSize(s)) => Err(s.required_size),
+        Err(e) => Ok(Err(e.to_string())),
+    })
 }
 
 /// A TLS error as a user can act on it (rustls's own wording, with what
