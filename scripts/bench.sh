@@ -12,13 +12,7 @@ size=${2:-100}
 . scripts/tansu.sh
 "$TANSU_BIN" topic create ours --broker "tcp://127.0.0.1:$port" --partitions 6 >/dev/null
 "$TANSU_BIN" topic create peer --broker "tcp://127.0.0.1:$port" --partitions 6 >/dev/null
-"$KPC_PYTHON" -c "
-import random
-r = random.Random(7)
-with open('$work/lines', 'w') as f:
-    for i in range($n):
-        f.write('key-%d\t%s\n' % (i % 10007, ''.join(r.choice('abcdefghij') for _ in range($size))))
-"
+"$KPC_PYTHON" bench/make_lines.py "$n" "$size" "$work/lines"
 settings=(acks=all linger.ms=5 batch.size=1000000)
 echo "$n records of key-N + $size-byte values, 6 partitions, ${settings[*]}"
 ours=$("$CARGO_TARGET_DIR/host/kafka-produce" -b "127.0.0.1:$port" -t ours -K "$(printf '\t')" \

@@ -29,13 +29,7 @@ for t in ours peer; do
     "$TANSU_BIN" topic create "$t" --broker "tcp://127.0.0.1:$plain" --partitions 6 >/dev/null
     "$TANSU_BIN" topic create "$t" --broker "tcp://127.0.0.1:$secure" --partitions 6 >/dev/null
 done
-"$KPC_PYTHON" -c "
-import random
-r = random.Random(7)
-with open('$work/lines', 'w') as f:
-    for i in range($n):
-        f.write('key-%d\t%s\n' % (i % 10007, ''.join(r.choice('abcdefghij') for _ in range($size))))
-"
+"$KPC_PYTHON" bench/make_lines.py "$n" "$size" "$work/lines"
 settings=(acks=all linger.ms=5 batch.size=1000000)
 tls=(security.protocol=SSL "ssl.ca.location=$work/ca.pem")
 echo "$n records of key-N + $size-byte values, 6 partitions, ${settings[*]}"

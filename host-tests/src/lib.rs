@@ -59,24 +59,12 @@ fn unhex(v: &serde_json::Value) -> Result<Option<Vec<u8>>> {
 
 /// Reads up to `expect` records of `topic` from the beginning.
 pub fn read_back(reader: Reader, bootstrap: &str, topic: &str, partitions: u32, expect: usize) -> Result<Vec<ReadRecord>> {
-    read_back_as(reader, bootstrap, topic, partitions, expect, None)
+    read_back_secure(reader, bootstrap, topic, partitions, expect, None, None)
 }
 
-/// As `read_back`, authenticating with SASL (mechanism, user, password);
-/// confluent-kafka only.
-pub fn read_back_as(
-    reader: Reader,
-    bootstrap: &str,
-    topic: &str,
-    partitions: u32,
-    expect: usize,
-    sasl: Option<(&str, &str, &str)>,
-) -> Result<Vec<ReadRecord>> {
-    read_back_secure(reader, bootstrap, topic, partitions, expect, sasl, None)
-}
-
-/// As `read_back_as`, over TLS when `tls` is given: (the CA file to trust,
-/// whether to check the broker's name).
+/// As `read_back`, authenticating with SASL when `sasl` is given
+/// (mechanism, user, password; confluent-kafka only), over TLS when `tls`
+/// is given (the CA file to trust, whether to check the broker's name).
 pub fn read_back_secure(
     reader: Reader,
     bootstrap: &str,

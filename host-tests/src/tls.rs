@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 
+use crate::Broker;
+
 /// A certificate authority for one test.
 pub struct Ca {
     cert: rcgen::Certificate,
@@ -56,6 +58,17 @@ impl Ca {
             .unwrap();
         Arc::new(config)
     }
+}
+
+/// Tansu behind a TLS front whose certificate comes from `ca` and names
+/// `names`; Tansu advertises the front's port. `topic` is created with
+/// `partitions` partitions.
+pub fn secure_cluster(ca: &Ca, names: &[&str], topic: &str, partitions: u32) -> (Broker, TlsProxy) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let broker = Broker::start_advertising(Some(listener.local_addr().unwrap().port())).unwrap();
+    broker.create_topic(topic, partitions).unwrap();
+    let front = TlsProxy::start(listener, broker.port, ca.server(names));
+    (broker, front)
 }
 
 /// Listens with TLS, forwards plaintext to `127.0.0.1:upstream`.

@@ -24,10 +24,7 @@ fn the_node_host_produces_every_record_once_in_order() {
 #[test]
 fn the_node_host_produces_over_tls() {
     let ca = host_tests::tls::Ca::new("kpc test CA");
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let broker = Broker::start_advertising(Some(listener.local_addr().unwrap().port())).unwrap();
-    broker.create_topic("node", 3).unwrap();
-    let front = host_tests::tls::TlsProxy::start(listener, broker.port, ca.server(&["127.0.0.1"]));
+    let (_broker, front) = host_tests::tls::secure_cluster(&ca, &["127.0.0.1"], "node", 3);
     let ca_file = ca.pem_file();
     let bootstrap = format!("127.0.0.1:{}", front.port);
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/node/produce.mjs");

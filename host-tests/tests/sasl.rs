@@ -35,7 +35,7 @@ fn each_mechanism_authenticates_and_delivers() {
         assert!(authenticated >= 1, "{mechanism}: {:?}", gw.log.lock().unwrap());
         assert_eq!(gw.lines("refused"), 0);
         let bootstrap = format!("127.0.0.1:{}", gw.port);
-        let read = read_back_as(Reader::Confluent, &bootstrap, "secure", 2, 500, Some((mechanism, "alice", "s3cret-pw"))).unwrap();
+        let read = read_back_secure(Reader::Confluent, &bootstrap, "secure", 2, 500, Some((mechanism, "alice", "s3cret-pw")), None).unwrap();
         assert_eq!(verify(&produced, &read, true).unwrap(), 0, "{mechanism}");
     }
 }

@@ -6,22 +6,13 @@
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use host_tests::tls::{Ca, TlsProxy};
+use host_tests::tls::{secure_cluster, Ca, TlsProxy};
 use host_tests::*;
-
-/// Tansu behind a TLS front whose certificate comes from `ca` and names `names`.
-fn secure_cluster(ca: &Ca, names: &[&str], partitions: u32) -> (Broker, TlsProxy) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let broker = Broker::start_advertising(Some(listener.local_addr().unwrap().port())).unwrap();
-    broker.create_topic("secure", partitions).unwrap();
-    let proxy = TlsProxy::start(listener, broker.port, ca.server(names));
-    (broker, proxy)
-}
 
 #[test]
 fn ssl_delivers_every_record_byte_exact_to_both_readers() {
     let ca = Ca::new("kpc test CA");
-    let (_broker, front) = secure_cluster(&ca, &["127.0.0.1", "localhost"], 3);
+    let (_broker, front) = secure_cluster(&ca, &["127.0.0.1", "localhost"], "secure", 3);
     let ca_file = ca.pem_file();
     let bootstrap = format!("127.0.0.1:{}", front.port);
     // ssl.ca.location: the example host reads the file for the component.
@@ -101,7 +92,7 @@ fn refused(c: &mut Client, front: &TlsProxy, why: &str) {
 fn an_untrusted_certificate_fails_every_record_once_without_a_storm() {
     let ca = Ca::new("kpc test CA");
     let impostor = Ca::new("impostor CA");
-    let (_broker, front) = secure_cluster(&impostor, &["127.0.0.1"], 1);
+    let (_broker, front) = secure_cluster(&impostor, &["127.0.0.1"], "secure", 1);
     let bootstrap = format!("127.0.0.1:{}", front.port);
     let pem = ca.pem();
     let mut c = client(&[("bootstrap.servers", &bootstrap), ("security.protocol", "SSL"), ("ssl.ca.pem", &pem), ("delivery.timeout.ms", "60000")]);
@@ -112,7 +103,7 @@ fn an_untrusted_certificate_fails_every_record_once_without_a_storm() {
 fn a_certificate_for_another_host_fails_unless_identification_is_off() {
     let ca = Ca::new("kpc test CA");
     // The broker is reached as 127.0.0.1; the certificate names only localhost.
-    let (_broker, front) = secure_cluster(&ca, &["localhost"], 1);
+    let (_broker, front) = secure_cluster(&ca, &["localhost"], "secure", 1);
     let bootstrap = format!("127.0.0.1:{}", front.port);
     let pem = ca.pem();
     let mut c = client(&[("bootstrap.servers", &bootstrap), ("security.protocol", "SSL"), ("ssl.ca.pem", &pem), ("delivery.timeout.ms", "60000")]);

@@ -44,10 +44,7 @@ fn the_kcat_command_produces_under_the_wasmtime_cli() {
 #[test]
 fn the_kcat_command_produces_over_tls_reading_the_ca_file_through_wasi() {
     let ca = host_tests::tls::Ca::new("kpc test CA");
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let broker = Broker::start_advertising(Some(listener.local_addr().unwrap().port())).unwrap();
-    broker.create_topic("cli", 3).unwrap();
-    let front = host_tests::tls::TlsProxy::start(listener, broker.port, ca.server(&["127.0.0.1"]));
+    let (_broker, front) = host_tests::tls::secure_cluster(&ca, &["127.0.0.1"], "cli", 3);
     let ca_file = ca.pem_file();
     let bootstrap = format!("127.0.0.1:{}", front.port);
     let location = format!("ssl.ca.location={}", ca_file.display());
