@@ -28,10 +28,15 @@ const MAX_RECORDS: u64 = 3_000;
 ///    `poll_timeout` stalls a retried batch until it expires at
 ///    delivery.timeout.ms. Masked: the liveness phase also wakes the
 ///    producer every KNOWN_BUG_TICK_MS.
+/// 3. A batch answered REQUEST_TIMED_OUT (or NOT_ENOUGH_REPLICAS_AFTER_APPEND)
+///    after the broker appended it is retried; if an epoch bump (for any
+///    partition) comes first, it is re-stamped in the new epoch and
+///    written twice. Masked ("append"): with idempotence such answers
+///    come without the append.
 const KNOWN_BUG_TICK_MS: u64 = 500;
 
-/// Whether known bug `what` ("split" or "tick") is left unmasked:
-/// KPC_FUZZ_STRICT=1 unmasks both, KPC_FUZZ_STRICT=split one.
+/// Whether known bug `what` ("split", "tick", "append") is left unmasked:
+/// KPC_FUZZ_STRICT=1 unmasks all, KPC_FUZZ_STRICT=split,append some.
 fn strict(what: &str) -> bool {
     static S: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let s = S.get_or_init(|| std::env::var("KPC_FUZZ_STRICT").unwrap_or_default());
