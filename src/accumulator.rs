@@ -162,15 +162,37 @@ pub struct PartitionQueue {
     pub next_sequence: i32,
     /// The last sequence number the broker acknowledged, -1 for none.
     pub last_acked: i32,
+    /// (epoch, sequence): a batch starting here is known never written
+    /// (it was split), so no later batch of the epoch can have been
+    /// either: the broker refuses a gap in the sequences.
+    pub unwritten_from: Option<(i16, i32)>,
 }
 
 impl Default for PartitionQueue {
     fn default() -> Self {
-        PartitionQueue { batches: VecDeque::new(), next_seq: 0, in_flight: 0, next_sequence: 0, last_acked: -1 }
+        PartitionQueue { batches: VecDeque::new(), next_seq: 0, in_flight: 0, next_sequence: 0, last_acked: -1, unwritten_from: None }
     }
 }
 
 impl PartitionQueue {
+    /// Whether the batch's outcome is unknown: an attempt may have been
+    /// written, and nothing before it in its epoch is known unwritten.
+    pub fn is_unresolved(&self, b: &ProducerBatch) -> bool {
+        let after_gap = match (self.unwritten_from, b.identity) {
+            (Some((epoch, seq)), Some(i)) => i.producer_epoch == epoch && i.base_sequence > seq,
+            _ => false,
+        };
+        b.unresolved && !after_gap
+    }
+
+    /// Notes that the batch stamped `identity` was never written.
+    pub fn never_written(&mut self, epoch: i16, sequence: i32) {
+        match self.unwritten_from {
+            Some((e, s)) if e == epoch && s <= sequence => {}
+            _ => self.unwritten_from = Some((epoch, sequence)),
+        }
+    }
+
     /// Puts a batch that failed back where it was, before younger batches.
     pub fn reenqueue(&mut self, batch: ProducerBatch) {
         let at = self.batches.iter().position(|b| b.seq > batch.seq).unwrap_or(self.batches.len());
@@ -452,6 +474,10 @@ impl Accumulator {
         Some(b)
     }
 
+    pub fn partition(&self, topic: TopicIdx, partition: i32) -> Option<&PartitionQueue> {
+        self.topics.get(topic)?.partitions.get(usize::try_from(partition).ok()?)
+    }
+
     pub fn partition_mut(&mut self, topic: TopicIdx, partition: i32) -> Option<&mut PartitionQueue> {
         self.topics.get_mut(topic)?.partitions.get_mut(usize::try_from(partition).ok()?)
     }
@@ -467,16 +493,23 @@ impl Accumulator {
     /// Whether any queued batch outside `except` has an unknown outcome.
     pub fn has_unresolved(&self, except: impl Fn(TopicIdx, i32) -> bool) -> bool {
         self.topics.iter().enumerate().any(|(t, tq)| {
-            tq.partitions.iter().enumerate().any(|(p, q)| !except(t, p as i32) && q.batches.iter().any(|b| b.unresolved))
+            tq.partitions.iter().enumerate().any(|(p, q)| !except(t, p as i32) && q.batches.iter().any(|b| q.is_unresolved(b)))
         })
     }
 
     /// Starts every partition's sequences afresh (after an epoch bump).
+    /// A bump goes ahead only once every batch of unknown outcome is in a
+    /// partition whose sequences were out of step anyway; those batches
+    /// are re-stamped in the new epoch, so none is unresolved any more
+    /// (left set, the flag would hold the next bump back for good: such a
+    /// batch may not be sent until then).
     pub fn reset_sequences(&mut self) {
         for t in &mut self.topics {
             for q in &mut t.partitions {
                 q.next_sequence = 0;
                 q.last_acked = -1;
+                q.unwritten_from = None;
+                q.batches.iter_mut().for_each(|b| b.unresolved = false);
             }
         }
     }

@@ -1054,10 +1054,17 @@ impl Producer {
             let splittable = b.record_count() > 1 && !b.unresolved;
             if p.error_code == MESSAGE_TOO_LARGE && splittable && !self.closing_at.is_some_and(|c| now >= c) {
                 if let Some((first, second)) = b.split(now) {
-                    if b.identity.is_some() {
+                    if let Some(i) = b.identity {
                         // Its sequence range was never written: start the
                         // sequences again, once nothing is in flight, with
-                        // the halves in the batch's place.
+                        // the halves in the batch's place. Nothing after it
+                        // in this epoch can have been written either (the
+                        // broker refuses a gap), so the later batches need
+                        // no resolving before the bump: they wait behind the
+                        // halves, which wait for it.
+                        if let Some(q) = self.accumulator.partition_mut(b.topic, b.partition) {
+                            q.never_written(i.producer_epoch, i.base_sequence);
+                        }
                         self.request_epoch_bump(&b, "a batch was split", false);
                     }
                     self.outputs.push_back(Output::Warning(format!(
@@ -1089,10 +1096,15 @@ impl Producer {
                         // sent is expected to come back out of order.
                         let shifted = b.stamped() != b.identity;
                         let next = self.accumulator.partition_mut(b.topic, b.partition).is_some_and(|q| i.base_sequence == q.last_acked.wrapping_add(1));
+                        // With no earlier batch of the partition left to
+                        // fill the gap the broker sees (they failed for
+                        // good, their outcome unknown), a retry cannot
+                        // succeed either: the sequences are out of step.
+                        let stranded = !self.earlier_outstanding(&b, i);
                         // Duplicates are checked first: out of order means
                         // no earlier attempt of it was written.
                         b.unresolved = false;
-                        if next && !shifted {
+                        if (next || stranded) && !shifted {
                             self.request_epoch_bump(&b, "OUT_OF_ORDER_SEQUENCE_NUMBER for the next sequence", true);
                         }
                         self.retry_or_fail(b, err, now);
@@ -1172,6 +1184,18 @@ impl Producer {
                 q.next_sequence -= n;
             }
         }
+    }
+
+    /// Whether a batch of `b`'s partition with a lower sequence of the
+    /// same epoch is still queued or in flight.
+    fn earlier_outstanding(&self, b: &ProducerBatch, i: crate::batch::ProducerIdentity) -> bool {
+        let earlier = |x: &ProducerBatch| {
+            x.topic == b.topic
+                && x.partition == b.partition
+                && x.identity.is_some_and(|j| j.producer_epoch == i.producer_epoch && j.base_sequence < i.base_sequence)
+        };
+        let in_flight = self.conns.iter().flat_map(|c| c.in_flight.iter()).any(|f| matches!(&f.kind, InFlightKind::Produce(bs) if bs.iter().any(earlier)));
+        in_flight || self.accumulator.partition(b.topic, b.partition).is_some_and(|q| q.batches.iter().any(earlier))
     }
 
     /// Batches in flight on any connection.
