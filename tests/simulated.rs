@@ -4,17 +4,17 @@
 mod sim;
 
 use kafka_producer_component::{ErrorKind, Record};
-use sim::{Fault, Sim, Stored};
+use sim::{Fault, Rng, Sim};
 
 #[test]
 fn every_record_is_delivered_once_in_send_order() {
     let mut sim = Sim::new(3, &[("t", 6)]);
     let mut p = sim.producer(&[("linger.ms", "5"), ("batch.size", "1024")]);
-    let ids = sim::send_n(&mut p, "t", 2_000, sim.now);
+    let ids = sim.send_n(&mut p, "t", 2_000);
     sim.run(&mut p, sim.now + 10_000);
     sim.assert_one_report_each(ids.iter().copied());
     // The log holds each record once, where its report says, in order.
-    sim.check_logs(true);
+    sim.check_delivery(true);
     let total: usize = sim.topics["t"].iter().map(|p| p.log.len()).sum();
     assert_eq!(total, 2_000);
     assert_eq!(p.unreported(), 0);
@@ -30,7 +30,7 @@ fn every_negotiable_version_round_trips() {
         sim.max_produce_version = produce;
         sim.max_metadata_version = metadata;
         let mut p = sim.producer(&[("linger.ms", "1")]);
-        let ids = sim::send_n(&mut p, "t", 300, sim.now);
+        let ids = sim.send_n(&mut p, "t", 300);
         sim.run(&mut p, sim.now + 5_000);
         sim.assert_one_report_each(ids.iter().copied());
         assert!(sim.reports.iter().all(|r| r.error.is_none()), "v{produce}: {:?}", sim.reports[0].error);
@@ -45,7 +45,7 @@ fn a_broker_without_a_common_version_is_reported_not_used() {
     let mut sim = Sim::new(1, &[("t", 1)]);
     sim.max_produce_version = 2; // Kafka before RecordBatch v2
     let mut p = sim.producer(&[("delivery.timeout.ms", "3000"), ("request.timeout.ms", "1000"), ("linger.ms", "0")]);
-    let ids = sim::send_n(&mut p, "t", 3, sim.now);
+    let ids = sim.send_n(&mut p, "t", 3);
     sim.run(&mut p, sim.now + 3_000);
     sim.assert_one_report_each(ids.iter().copied());
     assert!(sim.warnings.iter().any(|w| w.contains("no common protocol version")), "{:?}", sim.warnings);
@@ -56,13 +56,13 @@ fn a_broker_without_a_common_version_is_reported_not_used() {
 fn linger_holds_a_batch_until_it_expires_or_a_flush() {
     let mut sim = Sim::new(1, &[("t", 1)]);
     let mut p = sim.producer(&[("linger.ms", "1000")]);
-    sim::send_n(&mut p, "t", 1, sim.now);
+    sim.send_n(&mut p, "t", 1);
     let start = sim.now;
     sim.run(&mut p, start + 999);
     assert!(sim.reports.is_empty(), "sent before linger.ms");
     sim.run(&mut p, start + 1_000);
     assert_eq!(sim.reports.len(), 1);
-    sim::send_n(&mut p, "t", 1, sim.now);
+    sim.send_n(&mut p, "t", 1);
     p.flush();
     let t = sim.now;
     sim.run(&mut p, t);
@@ -76,8 +76,8 @@ fn retriable_errors_are_retried_and_fatal_ones_reported() {
     sim.faults.insert(("t".into(), 0), [Fault::Error(7), Fault::Error(19)].into());
     sim.faults.insert(("t".into(), 1), [Fault::Error(10)].into());
     let mut p = sim.producer(&[("linger.ms", "0")]);
-    let r0 = p.send("t", &Record { partition: Some(0), value: Some(b"a"), ..Default::default() }, sim.now).unwrap();
-    let r1 = p.send("t", &Record { partition: Some(1), value: Some(b"b"), ..Default::default() }, sim.now).unwrap();
+    let r0 = sim.send(&mut p, "t", &Record { partition: Some(0), value: Some(b"a"), ..Default::default() }).unwrap();
+    let r1 = sim.send(&mut p, "t", &Record { partition: Some(1), value: Some(b"b"), ..Default::default() }).unwrap();
     sim.run(&mut p, sim.now + 10_000);
     sim.assert_one_report_each([r0, r1]);
     let report = |id| sim.reports.iter().find(|r| r.records.contains(&id)).unwrap();
@@ -95,7 +95,7 @@ fn retries_stop_at_the_retries_setting() {
     let mut sim = Sim::new(1, &[("t", 1)]);
     sim.faults.insert(("t".into(), 0), [Fault::Error(7); 10].into());
     let mut p = sim.producer(&[("linger.ms", "0"), ("retries", "2")]);
-    let id = sim::send_n(&mut p, "t", 1, sim.now)[0];
+    let id = sim.send_n(&mut p, "t", 1)[0];
     sim.run(&mut p, sim.now + 60_000);
     sim.assert_one_report_each([id]);
     assert_eq!(sim.reports[0].error.as_ref().unwrap().code, 7);
@@ -106,12 +106,12 @@ fn retries_stop_at_the_retries_setting() {
 fn a_leader_move_is_followed_from_the_produce_response_kip_951() {
     let mut sim = Sim::new(2, &[("t", 1)]);
     let mut p = sim.producer(&[("linger.ms", "0")]);
-    sim::send_n(&mut p, "t", 1, sim.now);
+    sim.send_n(&mut p, "t", 1);
     sim.run(&mut p, sim.now + 1_000);
     let metadata_before = sim.metadata_requests;
     // Leadership of t-0 moves to broker 1 when the next batch arrives.
     sim.move_leader.insert(("t".into(), 0), 1);
-    let ids = sim::send_n(&mut p, "t", 10, sim.now);
+    let ids = sim.send_n(&mut p, "t", 10);
     sim.run(&mut p, sim.now + 10_000);
     sim.assert_one_report_each(std::iter::once(0).chain(ids.iter().copied()));
     assert_eq!(sim.reports.iter().filter(|r| r.error.is_some()).count(), 0);
@@ -124,7 +124,7 @@ fn a_dropped_connection_retries_its_batches() {
     let mut sim = Sim::new(1, &[("t", 1)]);
     sim.faults.insert(("t".into(), 0), [Fault::DropBefore].into());
     let mut p = sim.producer(&[("linger.ms", "0")]);
-    let ids = sim::send_n(&mut p, "t", 5, sim.now);
+    let ids = sim.send_n(&mut p, "t", 5);
     sim.run(&mut p, sim.now + 10_000);
     sim.assert_one_report_each(ids.iter().copied());
     assert!(sim.reports.iter().all(|r| r.error.is_none()));
@@ -137,7 +137,7 @@ fn without_idempotence_a_lost_response_duplicates_as_documented() {
     let mut sim = Sim::new(1, &[("t", 1)]);
     sim.faults.insert(("t".into(), 0), [Fault::DropAfter].into());
     let mut p = sim.producer(&[("linger.ms", "0"), ("enable.idempotence", "false")]);
-    let ids = sim::send_n(&mut p, "t", 3, sim.now);
+    let ids = sim.send_n(&mut p, "t", 3);
     sim.run(&mut p, sim.now + 10_000);
     sim.assert_one_report_each(ids.iter().copied());
     // The README says so: the batch is in the log twice; the report names the second copy.
@@ -150,13 +150,12 @@ fn acks_0_reports_when_handed_over() {
     let mut sim = Sim::new(1, &[("t", 1)]);
     let mut p = sim.producer(&[("acks", "0"), ("linger.ms", "0")]);
     assert!(!p.config().idempotent, "acks=0 rules idempotence out");
-    let ids = sim::send_n(&mut p, "t", 100, sim.now);
+    let ids = sim.send_n(&mut p, "t", 100);
     sim.run(&mut p, sim.now + 1_000);
     sim.assert_one_report_each(ids.iter().copied());
     assert!(sim.reports.iter().all(|r| r.error.is_none() && r.base_offset == -1));
-    let log: Vec<Stored> = sim.topics["t"][0].log.clone();
-    assert_eq!(log.len(), 100);
-    assert!(log.iter().enumerate().all(|(i, s)| s.value.as_deref() == Some(format!("id{i}").as_bytes())));
+    assert_eq!(sim.topics["t"][0].log.len(), 100);
+    sim.check_delivery(true);
 }
 
 #[test]
@@ -164,7 +163,7 @@ fn delivery_timeout_fails_records_that_cannot_be_sent() {
     let mut sim = Sim::new(1, &[("t", 1)]);
     sim.brokers.clear(); // nothing answers: every connect fails
     let mut p = sim.producer(&[("delivery.timeout.ms", "5000"), ("request.timeout.ms", "1000"), ("linger.ms", "0")]);
-    let ids = sim::send_n(&mut p, "t", 10, sim.now);
+    let ids = sim.send_n(&mut p, "t", 10);
     let start = sim.now;
     sim.run(&mut p, start + 4_999);
     assert!(sim.reports.is_empty(), "failed before delivery.timeout.ms");
@@ -186,12 +185,12 @@ fn with_idempotence_a_lost_response_is_deduplicated() {
     sim.faults.insert(("t".into(), 0), [Fault::DropAfter].into());
     let mut p = sim.producer(&[("linger.ms", "0")]);
     assert!(p.config().idempotent, "on by default");
-    let ids = sim::send_n(&mut p, "t", 3, sim.now);
+    let ids = sim.send_n(&mut p, "t", 3);
     sim.run(&mut p, sim.now + 10_000);
     sim.assert_one_report_each(ids.iter().copied());
     assert_eq!(sim.topics["t"][0].log.len(), 3, "the retry was recognised as a duplicate");
     assert_eq!(sim.reports[0].base_offset, 0, "and reported at the first copy's offset");
-    sim.check_logs(true);
+    sim.check_delivery(true);
 }
 
 #[test]
@@ -199,7 +198,7 @@ fn a_stalled_response_times_out_and_the_retry_is_deduplicated() {
     let mut sim = Sim::new(1, &[("t", 1)]);
     sim.faults.insert(("t".into(), 0), [Fault::Stall(5_000)].into());
     let mut p = sim.producer(&[("linger.ms", "0"), ("request.timeout.ms", "1000")]);
-    let ids = sim::send_n(&mut p, "t", 4, sim.now);
+    let ids = sim.send_n(&mut p, "t", 4);
     sim.run(&mut p, sim.now + 20_000);
     sim.assert_one_report_each(ids.iter().copied());
     assert!(sim.reports.iter().all(|r| r.error.is_none()));
@@ -211,17 +210,17 @@ fn a_stalled_response_times_out_and_the_retry_is_deduplicated() {
 fn lost_producer_state_bumps_the_epoch_and_keeps_order() {
     let mut sim = Sim::new(1, &[("t", 1)]);
     let mut p = sim.producer(&[("linger.ms", "0"), ("batch.size", "200")]);
-    let first = sim::send_n(&mut p, "t", 20, sim.now);
+    let first = sim.send_n(&mut p, "t", 20);
     sim.run(&mut p, sim.now + 1_000);
     sim.faults.insert(("t".into(), 0), [Fault::LoseProducerState].into());
-    let second = sim::send_n(&mut p, "t", 20, sim.now);
+    let second = sim.send_n(&mut p, "t", 20);
     sim.run(&mut p, sim.now + 10_000);
     sim.assert_one_report_each(first.iter().chain(&second).copied());
     assert!(sim.reports.iter().all(|r| r.error.is_none()), "{:?}", sim.reports.iter().find(|r| r.error.is_some()));
     let st = &sim.topics["t"][0].producers;
     assert!(st.values().any(|s| s.epoch == 1), "the epoch was bumped: {st:?}");
     assert_eq!(sim.topics["t"][0].log.len(), 40);
-    sim.check_logs(true);
+    sim.check_delivery(true);
 }
 
 #[test]
@@ -248,15 +247,15 @@ fn compressed_batches_stay_within_the_limits_even_when_incompressible() {
                     x as u8
                 })
                 .collect();
-            let value = format!("id{}", p.next_record_id());
+            let value = format!("id{i}");
             let headers = [kafka_producer_component::Header { key: "noise", value: Some(&noise) }];
-            ids.push(p.send("t", &Record { key: Some(&i.to_le_bytes()), value: Some(value.as_bytes()), headers: &headers, ..Default::default() }, sim.now).unwrap());
+            ids.push(sim.send(&mut p, "t", &Record { key: Some(&i.to_le_bytes()), value: Some(value.as_bytes()), headers: &headers, ..Default::default() }).unwrap());
         }
         // Every request and batch is checked against the limits as it arrives.
         sim.run(&mut p, sim.now + 10_000);
         sim.assert_one_report_each(ids.iter().copied());
         assert!(sim.reports.iter().all(|r| r.error.is_none()), "{codec}");
-        sim.check_logs(true);
+        sim.check_delivery(true);
         assert!(sim.produce_requests > 3, "{codec}: the limits split the work");
     }
 }
@@ -267,18 +266,18 @@ fn a_batch_over_the_topic_limit_is_split_until_it_fits() {
         let mut sim = Sim::new(1, &[("t", 1)]);
         sim.topic_max_message_bytes = Some(2_000);
         let mut p = sim.producer(&[("compression.type", codec), ("linger.ms", "20")]);
-        let ids = sim::send_n(&mut p, "t", 3_000, sim.now);
+        let ids = sim.send_n(&mut p, "t", 3_000);
         sim.run(&mut p, sim.now + 30_000);
         sim.assert_one_report_each(ids.iter().copied());
         assert!(sim.reports.iter().all(|r| r.error.is_none()), "{codec}: {:?}", sim.reports.iter().find(|r| r.error.is_some()));
         assert!(sim.warnings.iter().any(|w| w.contains("splitting")), "{codec}: no split happened");
-        sim.check_logs(true);
+        sim.check_delivery(true);
     }
     // A single record over the topic limit cannot be split: it fails.
     let mut sim = Sim::new(1, &[("t", 1)]);
     sim.topic_max_message_bytes = Some(100);
     let mut p = sim.producer(&[("linger.ms", "0")]);
-    let id = p.send("t", &Record { value: Some(&[1u8; 500]), ..Default::default() }, sim.now).unwrap();
+    let id = sim.send(&mut p, "t", &Record { value: Some(&[1u8; 500]), ..Default::default() }).unwrap();
     sim.run(&mut p, sim.now + 5_000);
     sim.assert_one_report_each([id]);
     assert_eq!(sim.reports[0].error.as_ref().unwrap().code, 10);
@@ -289,11 +288,11 @@ fn a_throttled_connection_is_muted_for_the_time_asked() {
     let mut sim = Sim::new(1, &[("t", 1)]);
     sim.faults.insert(("t".into(), 0), [Fault::Throttle(2_000)].into());
     let mut p = sim.producer(&[("linger.ms", "0")]);
-    sim::send_n(&mut p, "t", 1, sim.now);
+    sim.send_n(&mut p, "t", 1);
     let start = sim.now;
     sim.run(&mut p, start + 10);
     assert_eq!(sim.reports.len(), 1);
-    let ids = sim::send_n(&mut p, "t", 5, sim.now);
+    let ids = sim.send_n(&mut p, "t", 5);
     sim.run(&mut p, start + 1_999);
     assert_eq!(sim.reports.len(), 1, "nothing sent while throttled");
     sim.run(&mut p, start + 2_100);
@@ -306,7 +305,7 @@ fn bootstrap_goes_through_the_next_listed_server() {
     let mut sim = Sim::new(1, &[("t", 1)]);
     let config = kafka_producer_component::Config::from_pairs([("bootstrap.servers", "broker-7:9092,broker-0:9092"), ("linger.ms", "0")]).unwrap();
     let mut p = kafka_producer_component::Producer::new(config, sim.now);
-    let ids = sim::send_n(&mut p, "t", 3, sim.now);
+    let ids = sim.send_n(&mut p, "t", 3);
     sim.run(&mut p, sim.now + 5_000);
     sim.assert_one_report_each(ids.iter().copied());
     assert!(sim.reports.iter().all(|r| r.error.is_none()));
@@ -317,7 +316,7 @@ fn bootstrap_goes_through_the_next_listed_server() {
 fn metadata_is_refreshed_every_max_age_and_not_more() {
     let mut sim = Sim::new(1, &[("t", 1)]);
     let mut p = sim.producer(&[("metadata.max.age.ms", "1000")]);
-    sim::send_n(&mut p, "t", 1, sim.now);
+    sim.send_n(&mut p, "t", 1);
     let start = sim.now;
     sim.run(&mut p, start + 10_500);
     assert!((10..=12).contains(&sim.metadata_requests), "{} metadata requests in 10.5 s", sim.metadata_requests);
@@ -328,7 +327,7 @@ fn a_broker_without_init_producer_id_is_reported() {
     let mut sim = Sim::new(1, &[("t", 1)]);
     sim.supports_idempotence = false;
     let mut p = sim.producer(&[("delivery.timeout.ms", "3000"), ("request.timeout.ms", "1000"), ("linger.ms", "0")]);
-    let ids = sim::send_n(&mut p, "t", 2, sim.now);
+    let ids = sim.send_n(&mut p, "t", 2);
     sim.run(&mut p, sim.now + 3_000);
     sim.assert_one_report_each(ids.iter().copied());
     assert!(sim.warnings.iter().any(|w| w.contains("enable.idempotence=false")), "{:?}", sim.warnings);
@@ -352,7 +351,7 @@ fn the_memory_bound_refuses_records_at_once_and_frees_on_delivery() {
     assert_eq!(p.unreported(), 0);
     assert!(p.send("t", &Record { value: Some(&value), ..Default::default() }, sim.now).is_ok(), "room again after delivery");
     let mut q = sim.producer(&[("queue.buffering.max.messages", "10")]);
-    sim::send_n(&mut q, "t", 10, sim.now);
+    sim.send_n(&mut q, "t", 10);
     let e = q.send("t", &Record::default(), sim.now).unwrap_err();
     assert_eq!(e.kind, ErrorKind::QueueFull);
     assert!(e.message.contains("queue.buffering.max.messages"), "{}", e.message);
@@ -363,8 +362,8 @@ fn close_delivers_what_it_can_then_fails_the_rest() {
     let mut sim = Sim::new(1, &[("t", 1), ("u", 1)]);
     sim.faults.insert(("u".into(), 0), [Fault::Error(7); 100].into()); // u never succeeds
     let mut p = sim.producer(&[("linger.ms", "10000")]);
-    let good = sim::send_n(&mut p, "t", 5, sim.now);
-    let bad = sim::send_n(&mut p, "u", 5, sim.now);
+    let good = sim.send_n(&mut p, "t", 5);
+    let bad = sim.send_n(&mut p, "u", 5);
     p.close(sim.now, 3_000);
     assert_eq!(p.send("t", &Record::default(), sim.now).unwrap_err().kind, ErrorKind::Closed);
     let start = sim.now;
@@ -378,49 +377,192 @@ fn close_delivers_what_it_can_then_fails_the_rest() {
     assert!(p.poll_timeout().is_none_or(|t| t > start + 3_000));
 }
 
-/// A small deterministic PRNG for fault schedules.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
+#[test]
+fn the_tests_murmur2_matches_apache_kafkas_vectors() {
+    // Apache Kafka's UtilsTest.testMurmur2: the oracle's partitions are
+    // only as good as its own port of the hash.
+    let cases: &[(&[u8], i32)] = &[
+        (b"21", -973932308),
+        (b"foobar", -790332482),
+        (b"a-little-bit-long-string", -985981536),
+        (b"a-little-bit-longer-string", -1486304829),
+        (b"lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8", -58897971),
+        (b"abc", 479470107),
+    ];
+    for (data, want) in cases {
+        assert_eq!(sim::murmur2(data), *want, "{:?}", std::str::from_utf8(data));
     }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+}
+
+#[test]
+fn keyed_records_land_on_the_java_clients_partition() {
+    // Keys whose murmur2 is negative, on partition counts where Java's
+    // toPositive changes the answer: a producer that took the hash as
+    // unsigned would put them elsewhere.
+    let keys: Vec<Vec<u8>> = (0..200u32).map(|i| format!("user-{i}").into_bytes()).collect();
+    for n in [3, 5, 6, 7] {
+        let differs = keys.iter().filter(|k| {
+            let h = sim::murmur2(k);
+            h < 0 && (h as u32 % n as u32) as i32 != sim::java_partition(k, n)
+        });
+        assert!(differs.count() > 20, "the keys exercise toPositive on {n} partitions");
+        let mut sim = Sim::new(2, &[("t", n)]);
+        let mut p = sim.producer(&[("linger.ms", "1")]);
+        for k in &keys {
+            let value = [b"v-".as_slice(), k].concat();
+            sim.send(&mut p, "t", &Record { key: Some(k), value: Some(&value), ..Default::default() }).unwrap();
+        }
+        sim.run(&mut p, sim.now + 5_000);
+        assert!(sim.reports.iter().all(|r| r.error.is_none()));
+        sim.check_delivery(true);
     }
+}
+
+#[test]
+fn a_retry_older_than_the_brokers_deduplication_window_counts_as_delivered() {
+    // The broker keeps one batch for deduplication; five are in flight
+    // when the connection stalls. Retried, the four older ones get
+    // DUPLICATE_SEQUENCE_NUMBER: written already, offset unknown.
+    let mut sim = Sim::new(1, &[("t", 1)]);
+    sim.dedup_window = 1;
+    sim.faults.insert(("t".into(), 0), [Fault::Stall(5_000)].into());
+    let mut p = sim.producer(&[("linger.ms", "0"), ("request.timeout.ms", "1000")]);
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        ids.extend(sim.send_n(&mut p, "t", 1));
+        sim.run(&mut p, sim.now + 10);
+    }
+    sim.run(&mut p, sim.now + 20_000);
+    sim.assert_one_report_each(ids.iter().copied());
+    assert!(sim.reports.iter().all(|r| r.error.is_none()), "{:?}", sim.reports.iter().find(|r| r.error.is_some()));
+    let duplicates = sim.answers.values().filter(|a| a.contains(&46)).count();
+    assert_eq!(duplicates, 4, "{:?}", sim.answers);
+    assert_eq!(sim.reports.iter().filter(|r| r.base_offset == -1).count(), 4, "reported with no offset");
+    assert_eq!(sim.topics["t"][0].log.len(), 5, "each written once");
+    sim.check_delivery(true);
+}
+
+#[test]
+fn init_producer_id_is_retried_when_the_coordinator_is_unavailable_and_fails_all_when_refused() {
+    let mut sim = Sim::new(1, &[("t", 2)]);
+    sim.init_faults = [15, 15].into(); // COORDINATOR_NOT_AVAILABLE twice
+    let mut p = sim.producer(&[("linger.ms", "0")]);
+    let ids = sim.send_n(&mut p, "t", 20);
+    sim.run(&mut p, sim.now + 10_000);
+    sim.assert_one_report_each(ids.iter().copied());
+    assert!(sim.reports.iter().all(|r| r.error.is_none()));
+    assert!(sim.warnings.iter().filter(|w| w.contains("InitProducerId")).count() >= 2, "{:?}", sim.warnings);
+    sim.check_delivery(true);
+
+    let mut sim = Sim::new(1, &[("t", 2)]);
+    sim.init_faults = [31].into(); // CLUSTER_AUTHORIZATION_FAILED
+    let mut p = sim.producer(&[("linger.ms", "0")]);
+    let ids = sim.send_n(&mut p, "t", 20);
+    sim.run(&mut p, sim.now + 10_000);
+    sim.assert_one_report_each(ids.iter().copied());
+    assert!(sim.reports.iter().all(|r| r.error.as_ref().map(|e| e.code) == Some(31)), "{:?}", sim.reports);
+    sim.check_liveness();
+    assert_eq!(sim.produce_requests, 0);
+    let refused = p.send("t", &Record::default(), sim.now).unwrap_err();
+    assert_eq!(refused.code, 31, "later records are refused with the same error");
+}
+
+#[test]
+fn a_broker_limit_below_the_producers_is_answered_message_too_large_and_batches_split() {
+    let mut sim = Sim::new(1, &[("t", 1)]);
+    sim.message_max_bytes = 1_000; // the producer believes 1048588
+    let mut p = sim.producer(&[("linger.ms", "20")]);
+    let ids = sim.send_n(&mut p, "t", 500);
+    sim.run(&mut p, sim.now + 30_000);
+    sim.assert_one_report_each(ids.iter().copied());
+    assert!(sim.reports.iter().all(|r| r.error.is_none()), "{:?}", sim.reports.iter().find(|r| r.error.is_some()));
+    assert!(!sim.violations.is_empty(), "the broker saw batches over its limit");
+    sim.check_delivery(true);
+}
+
+#[test]
+fn the_simulated_broker_wraps_sequences_to_zero_as_kafka_does() {
+    use sim::{check_sequence, last_seq, next_seq, ProducerState};
+    assert_eq!(next_seq(i32::MAX), 0);
+    assert_eq!(last_seq(i32::MAX - 1, 4), 1);
+    let mut st = ProducerState { epoch: 3, last_seq: i32::MAX - 2, recent: [(i32::MAX - 4, i32::MAX - 2, 10)].into(), written: vec![(i32::MAX - 4, i32::MAX - 2)] };
+    assert_eq!(check_sequence(&mut st, 3, i32::MAX - 1, 4, 5), Ok(None), "a batch across the wrap follows on");
+    assert_eq!(check_sequence(&mut st, 3, i32::MIN, 1, 5), Err(45), "never i32::MIN");
+    assert_eq!(check_sequence(&mut st, 3, i32::MAX - 4, 3, 5), Ok(Some(10)), "a duplicate in the window");
+    assert_eq!(check_sequence(&mut st, 2, 0, 1, 5), Err(47), "an older epoch");
+}
+
+/// Which faults a seeded schedule draws.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Mix {
+    /// Everything below.
+    Any,
+    /// Only faults that end: retriable errors, dropped and stalled
+    /// connections, throttles, leader moves, lost producer state,
+    /// retriable InitProducerId errors, junk on the wire.
+    Transient,
+    /// Only INVALID_RECORD answers, which no retry cures.
+    Fatal,
 }
 
 /// One seeded schedule: a 3-broker cluster, random faults on every
 /// partition (retriable and fatal error codes, connections dropped before
 /// or after the append, lost producer state, stalls past the request
-/// timeout, throttling), requests and responses split into random pieces, leaders moving, random
-/// bytes injected and connections dropped between rounds. Returns the
-/// faults injected. Checks: nothing panics; every record gets exactly one
-/// report; every delivered record is where its report says; with
-/// idempotence, no record is in a log twice and every partition holds its
-/// records in send order; the producer never asks to be woken in the past.
-fn schedule(seed: u64) -> usize {
+/// timeout, throttling), requests and responses split into random pieces,
+/// leaders moving, random bytes injected and connections dropped between
+/// rounds, InitProducerId refused for a while, and sometimes a broker that
+/// keeps fewer batches for deduplication than the producer has in flight
+/// (so a retry gets DUPLICATE_SEQUENCE_NUMBER). Every fault is used up, so
+/// the cluster heals. Returns the faults injected.
+///
+/// Checked after each: nothing panics; the complete oracle
+/// (`Sim::check_delivery`: one report per record, every delivered record
+/// byte-exact at its reported place on the Java client's partition; with
+/// idempotence nothing twice and per-partition send order); liveness
+/// (`Sim::check_liveness`: a record fails only with a fatal code the
+/// brokers gave it, so every record hit only by transient faults is
+/// delivered within its delivery timeout); no batch or request over the
+/// limits; no request to a broker that throttled the producer; the
+/// producer never asks to be woken in the past.
+fn schedule(seed: u64, mix: Mix) -> (usize, Sim) {
     let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
     let idempotent = seed % 4 != 0;
     let mut sim = Sim::new(3, &[("a", 3), ("b", 2)]);
     if rng.below(3) == 0 {
         sim.fragment = Some(1 + rng.below(40) as usize);
     }
+    if mix != Mix::Fatal {
+        if idempotent && rng.below(4) == 0 {
+            sim.init_faults = (0..1 + rng.below(3)).map(|_| 15).collect(); // COORDINATOR_NOT_AVAILABLE
+        }
+        if rng.below(4) == 0 {
+            sim.dedup_window = 1 + rng.below(4) as usize;
+        }
+    }
     for (t, p) in [("a", 0), ("a", 1), ("a", 2), ("b", 0), ("b", 1)] {
         let faults: Vec<Fault> = (0..rng.below(4))
-            .map(|_| match rng.below(if idempotent { 7 } else { 5 }) {
-                0 => Fault::Error([6, 7, 19, 10, 87, 3][rng.below(6) as usize]),
-                1 => Fault::DropBefore,
-                2 => Fault::DropAfter,
-                3 => Fault::Stall(500 + rng.below(3_000)),
-                4 => Fault::Throttle(rng.below(2_000)),
-                _ => Fault::LoseProducerState,
+            .map(|_| match mix {
+                Mix::Fatal => Fault::Error(87),
+                Mix::Transient => match rng.below(if idempotent { 6 } else { 5 }) {
+                    0 => Fault::Error([6, 7, 19, 3][rng.below(4) as usize]),
+                    1 => Fault::DropBefore,
+                    2 => Fault::DropAfter,
+                    3 => Fault::Stall(500 + rng.below(3_000)),
+                    4 => Fault::Throttle(rng.below(2_000)),
+                    _ => Fault::LoseProducerState,
+                },
+                Mix::Any => match rng.below(if idempotent { 7 } else { 5 }) {
+                    0 => Fault::Error([6, 7, 19, 10, 87, 3][rng.below(6) as usize]),
+                    1 => Fault::DropBefore,
+                    2 => Fault::DropAfter,
+                    3 => Fault::Stall(500 + rng.below(3_000)),
+                    4 => Fault::Throttle(rng.below(2_000)),
+                    _ => Fault::LoseProducerState,
+                },
             })
             .collect();
         sim.faults.insert((t.into(), p), faults.into());
-        if rng.below(5) == 0 {
+        if mix != Mix::Fatal && rng.below(5) == 0 {
             sim.move_leader.insert((t.into(), p), rng.below(3) as i32);
         }
     }
@@ -430,7 +572,7 @@ fn schedule(seed: u64) -> usize {
     // topic limit below the producer's, so batches are split.
     sim.max_request_size = 4_000;
     sim.message_max_bytes = 1_500;
-    if rng.below(4) == 0 {
+    if mix == Mix::Any && rng.below(4) == 0 {
         sim.topic_max_message_bytes = Some(250);
     }
     let mut p = sim.producer(&[
@@ -446,11 +588,11 @@ fn schedule(seed: u64) -> usize {
     let mut ids = Vec::new();
     for round in 0..12 {
         let topic = if round % 3 == 0 { "b" } else { "a" };
-        ids.extend(sim::send_n(&mut p, topic, 1 + rng.below(40) as usize, sim.now));
+        ids.extend(sim.send_n(&mut p, topic, 1 + rng.below(40) as usize));
         let horizon = sim.now + rng.below(40);
         sim.run(&mut p, horizon);
         let conns = sim.open_conns();
-        if !conns.is_empty() && rng.below(5) == 0 {
+        if mix != Mix::Fatal && !conns.is_empty() && rng.below(5) == 0 {
             let c = conns[rng.below(conns.len() as u64) as usize];
             if rng.below(2) == 0 {
                 sim.drop_conn(c);
@@ -472,10 +614,32 @@ fn schedule(seed: u64) -> usize {
         }
     }
     assert_eq!(p.unreported(), 0, "seed {seed}");
-    sim.assert_one_report_each(ids.iter().copied());
-    sim.check_logs(idempotent);
+    assert_eq!(ids.len(), sim.sent.len());
+    sim.check_delivery(idempotent);
+    sim.check_liveness();
+    assert!(sim.violations.is_empty(), "seed {seed}: {:?}", sim.violations);
     assert_eq!(sim.throttle_violations, 0, "seed {seed}: sent to a broker that throttled us");
-    sim.faults_injected
+    (sim.faults_injected, sim)
+}
+
+/// Runs `schedule` for each seed, naming the seed that fails and how to
+/// replay it.
+fn run_schedules(seeds: impl Iterator<Item = u64>, mix: Mix, each: impl Fn(u64, &Sim)) -> (u64, usize) {
+    let (mut n, mut faults) = (0, 0);
+    for seed in seeds {
+        match std::panic::catch_unwind(|| schedule(seed, mix)) {
+            Ok((f, sim)) => {
+                each(seed, &sim);
+                faults += f;
+                n += 1;
+            }
+            Err(e) => panic!(
+                "seed {seed} ({mix:?}) failed (replay: KPC_SIM_SEED={seed} cargo test --test simulated seeded): {:?}",
+                e.downcast_ref::<String>().map(String::as_str).or(e.downcast_ref::<&str>().copied())
+            ),
+        }
+    }
+    (n, faults)
 }
 
 /// `KPC_SIM_SCHEDULES` schedules (100,000 by default); `KPC_SIM_SEED=n`
@@ -483,22 +647,43 @@ fn schedule(seed: u64) -> usize {
 #[test]
 fn seeded_fault_schedules_keep_every_guarantee() {
     if let Ok(seed) = std::env::var("KPC_SIM_SEED") {
-        schedule(seed.parse().expect("KPC_SIM_SEED is a number"));
+        schedule(seed.parse().expect("KPC_SIM_SEED is a number"), Mix::Any);
         return;
     }
-    let n: u64 = std::env::var("KPC_SIM_SCHEDULES").ok().and_then(|s| s.parse().ok()).unwrap_or(100_000);
+    let n: u64 = match std::env::var("KPC_SIM_SCHEDULES") {
+        Ok(s) => s.parse().ok().filter(|&n| n > 0).unwrap_or_else(|| panic!("KPC_SIM_SCHEDULES={s:?}: want a positive number")),
+        Err(_) => 100_000,
+    };
     let start = std::time::Instant::now();
-    let mut faults = 0;
-    for seed in 1..=n {
-        let r = std::panic::catch_unwind(|| schedule(seed));
-        match r {
-            Ok(f) => faults += f,
-            Err(e) => panic!(
-                "seed {seed} failed (replay: KPC_SIM_SEED={seed} cargo test --test simulated seeded): {:?}",
-                e.downcast_ref::<String>().map(String::as_str).or(e.downcast_ref::<&str>().copied())
-            ),
-        }
-    }
+    let (ran, faults) = run_schedules(1..=n, Mix::Any, |_, _| {});
+    assert_eq!(ran, n);
     let secs = start.elapsed().as_secs_f64();
     println!("simulation: {n} schedules, {faults} faults injected, {:.0} schedules/s", n as f64 / secs);
+}
+
+/// Liveness: when every fault is transient and the cluster heals, every
+/// record is delivered, none fails.
+#[test]
+fn schedules_of_transient_faults_deliver_every_record() {
+    let (_, faults) = run_schedules(1..=3_000, Mix::Transient, |seed, sim| {
+        let failed = sim.reports.iter().find(|r| r.error.is_some());
+        assert!(failed.is_none(), "seed {seed} (Transient): {failed:?}");
+    });
+    assert!(faults > 5_000, "{faults} faults");
+}
+
+/// A schedule that only injects fatal errors fails exactly the records
+/// those answers hit, and delivers the rest.
+#[test]
+fn schedules_of_fatal_errors_fail_exactly_the_records_they_hit() {
+    let (_, faults) = run_schedules(1..=3_000, Mix::Fatal, |seed, sim| {
+        for r in &sim.reports {
+            for id in &r.records {
+                let no = sim.record_number(*id);
+                let hit = sim.answers.get(&no).is_some_and(|a| a.contains(&87));
+                assert_eq!(r.error.as_ref().map(|e| e.code), hit.then_some(87), "seed {seed} (Fatal): record {no}");
+            }
+        }
+    });
+    assert!(faults > 1_000, "{faults} faults");
 }

@@ -82,11 +82,11 @@ fn records_travel_over_tls_once_each_in_order() {
         sim.tls = Some(ca.server(&BROKERS, None));
         sim.fragment = fragment;
         let mut p = producer(&sim, &[("ssl.ca.pem", &ca.pem()), ("batch.size", "4096")]);
-        let ids = sim::send_n(&mut p, "t", 3_000, sim.now);
+        let ids = sim.send_n(&mut p, "t", 3_000);
         sim.run(&mut p, sim.now + 20_000);
         sim.assert_one_report_each(ids.iter().copied());
         assert!(sim.reports.iter().all(|r| r.error.is_none()), "{:?}", sim.reports.iter().find(|r| r.error.is_some()));
-        sim.check_logs(true);
+        sim.check_delivery(true);
         assert_eq!(sim.topics["t"].iter().map(|p| p.log.len()).sum::<usize>(), 3_000);
         assert!(sim.tls_errors.is_empty(), "{:?}", sim.tls_errors);
         assert_eq!(sim.connects, 4, "one to the bootstrap server, one per broker");
@@ -100,11 +100,11 @@ fn a_dropped_tls_connection_retries_without_duplicates() {
     sim.tls = Some(ca.server(&BROKERS, None));
     sim.faults.insert(("t".into(), 0), [sim::Fault::DropAfter, sim::Fault::DropBefore].into());
     let mut p = producer(&sim, &[("ssl.ca.pem", &ca.pem())]);
-    let ids = sim::send_n(&mut p, "t", 500, sim.now);
+    let ids = sim.send_n(&mut p, "t", 500);
     sim.run(&mut p, sim.now + 20_000);
     sim.assert_one_report_each(ids.iter().copied());
     assert!(sim.reports.iter().all(|r| r.error.is_none()));
-    sim.check_logs(true);
+    sim.check_delivery(true);
     assert!(sim.connects > 2, "the dropped connections were reopened with new TLS sessions");
 }
 
@@ -115,7 +115,7 @@ fn a_certificate_from_an_unknown_ca_fails_the_records_once_without_a_storm() {
     let mut sim = Sim::new(1, &[("t", 1)]);
     sim.tls = Some(other.server(&BROKERS, None));
     let mut p = producer(&sim, &[("ssl.ca.pem", &trusted.pem())]);
-    let ids = sim::send_n(&mut p, "t", 20, sim.now);
+    let ids = sim.send_n(&mut p, "t", 20);
     let start = sim.now;
     sim.run(&mut p, start + 10_000);
     assert_all_refused(&sim, &ids, "UnknownIssuer");
@@ -124,7 +124,7 @@ fn a_certificate_from_an_unknown_ca_fails_the_records_once_without_a_storm() {
     // Reconnects back off (reconnect.backoff.max.ms 1 s): no storm.
     assert!(sim.connects <= 15, "{} connection attempts in 10 s", sim.connects);
     // Records sent later fail the same way, at the next attempt.
-    let later = sim::send_n(&mut p, "t", 5, sim.now);
+    let later = sim.send_n(&mut p, "t", 5);
     sim.reports.clear();
     sim.run(&mut p, sim.now + 5_000);
     assert_all_refused(&sim, &later, "UnknownIssuer");
@@ -136,7 +136,7 @@ fn without_ssl_ca_pem_the_public_roots_are_trusted_and_a_private_ca_is_not() {
     let mut sim = Sim::new(1, &[("t", 1)]);
     sim.tls = Some(ca.server(&BROKERS, None));
     let mut p = producer(&sim, &[]);
-    let ids = sim::send_n(&mut p, "t", 3, sim.now);
+    let ids = sim.send_n(&mut p, "t", 3);
     sim.run(&mut p, sim.now + 3_000);
     assert_all_refused(&sim, &ids, "UnknownIssuer");
 }
@@ -147,7 +147,7 @@ fn a_certificate_for_another_host_fails_unless_the_hostname_check_is_off() {
     let mut sim = Sim::new(1, &[("t", 1)]);
     sim.tls = Some(ca.server(&["kafka.elsewhere.example"], None));
     let mut p = producer(&sim, &[("ssl.ca.pem", &ca.pem())]);
-    let ids = sim::send_n(&mut p, "t", 10, sim.now);
+    let ids = sim.send_n(&mut p, "t", 10);
     sim.run(&mut p, sim.now + 3_000);
     assert_all_refused(&sim, &ids, "certificate not valid for name \"broker-0\"; it names kafka.elsewhere.example");
 
@@ -157,7 +157,7 @@ fn a_certificate_for_another_host_fails_unless_the_hostname_check_is_off() {
         let mut sim = Sim::new(1, &[("t", 1)]);
         sim.tls = Some(ca.server(&["kafka.elsewhere.example"], None));
         let mut p = producer(&sim, &[("ssl.ca.pem", &ca.pem()), ("ssl.endpoint.identification.algorithm", off)]);
-        let ids = sim::send_n(&mut p, "t", 10, sim.now);
+        let ids = sim.send_n(&mut p, "t", 10);
         sim.run(&mut p, sim.now + 3_000);
         sim.assert_one_report_each(ids.iter().copied());
         assert!(sim.reports.iter().all(|r| r.error.is_none()), "{:?}", sim.reports[0].error);
@@ -166,7 +166,7 @@ fn a_certificate_for_another_host_fails_unless_the_hostname_check_is_off() {
     let mut sim = Sim::new(1, &[("t", 1)]);
     sim.tls = Some(Ca::new("other").server(&["kafka.elsewhere.example"], None));
     let mut p = producer(&sim, &[("ssl.ca.pem", &ca.pem()), ("ssl.endpoint.identification.algorithm", "none")]);
-    let ids = sim::send_n(&mut p, "t", 2, sim.now);
+    let ids = sim.send_n(&mut p, "t", 2);
     sim.run(&mut p, sim.now + 3_000);
     assert_all_refused(&sim, &ids, "UnknownIssuer");
 }
@@ -176,7 +176,7 @@ fn verification_off_accepts_any_certificate() {
     let mut sim = Sim::new(1, &[("t", 1)]);
     sim.tls = Some(Ca::new("anyone").server(&["whatever.example"], Some((2000, 2001))));
     let mut p = producer(&sim, &[("enable.ssl.certificate.verification", "false")]);
-    let ids = sim::send_n(&mut p, "t", 10, sim.now);
+    let ids = sim.send_n(&mut p, "t", 10);
     sim.run(&mut p, sim.now + 3_000);
     sim.assert_one_report_each(ids.iter().copied());
     assert!(sim.reports.iter().all(|r| r.error.is_none()), "{:?}", sim.reports[0].error);
@@ -190,7 +190,7 @@ fn certificates_are_checked_against_the_hosts_clock() {
         let mut sim = Sim::new(1, &[("t", 1)]);
         sim.tls = Some(ca.server(&BROKERS, Some(years)));
         let mut p = producer(&sim, &[("ssl.ca.pem", &ca.pem())]);
-        let ids = sim::send_n(&mut p, "t", 2, sim.now);
+        let ids = sim.send_n(&mut p, "t", 2);
         sim.run(&mut p, sim.now + 3_000);
         assert_all_refused(&sim, &ids, why);
     }
@@ -202,7 +202,7 @@ fn a_plaintext_broker_behind_an_ssl_setting_is_a_clear_error() {
     // reply: here, bytes that are no TLS record.
     let mut sim = Sim::new(1, &[("t", 1)]);
     let mut p = producer(&sim, &[("ssl.ca.pem", &Ca::new("ca").pem())]);
-    let ids = sim::send_n(&mut p, "t", 2, sim.now);
+    let ids = sim.send_n(&mut p, "t", 2);
     // Connect, then answer the ClientHello with plaintext Kafka bytes.
     while let Some(o) = p.poll(sim.now) {
         if let kafka_producer_component::Output::Connect { conn, .. } = o {
