@@ -56,6 +56,13 @@ impl ProducerBatch {
         matches!(self.body, Body::Open(_))
     }
 
+    /// Whether new records may join it: open and never sent. A split
+    /// half is open (it is encoded when sent again) but keeps its place
+    /// before batches already in flight, so new records must not join it.
+    pub fn takes_records(&self) -> bool {
+        self.is_open() && self.attempts == 0
+    }
+
     pub fn byte_len(&self) -> usize {
         match &self.body {
             Body::Open(w) => w.len(),
@@ -366,7 +373,7 @@ impl Accumulator {
     #[allow(clippy::too_many_arguments)]
     pub fn append(&mut self, topic: TopicIdx, partition: i32, rec: &Record<'_>, timestamp: i64, id: RecordId, now: u64, batch_size: usize) {
         let Some(q) = self.topics.get_mut(topic).and_then(|t| t.partitions.get_mut(partition as usize)) else { return };
-        if let Some(last) = q.batches.back_mut() {
+        if let Some(last) = q.batches.back_mut().filter(|b| b.takes_records()) {
             if let Body::Open(w) = &mut last.body {
                 if w.len() + w.len_of(rec, timestamp) <= batch_size {
                     w.append(rec, timestamp);
@@ -426,7 +433,7 @@ impl Accumulator {
     /// Whether the partition's open batch cannot take `rec`.
     pub fn open_batch_full(&self, topic: TopicIdx, partition: i32, rec: &Record<'_>, batch_size: usize) -> bool {
         let q = self.topics.get(topic).and_then(|t| t.partitions.get(partition as usize));
-        match q.and_then(|q| q.batches.back()).map(|b| &b.body) {
+        match q.and_then(|q| q.batches.back()).filter(|b| b.takes_records()).map(|b| &b.body) {
             Some(Body::Open(w)) => w.len() + w.len_of(rec, 0) > batch_size,
             _ => false,
         }

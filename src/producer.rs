@@ -33,6 +33,8 @@ use crate::response::{self, ApiVersionsResponse, InitProducerIdResponse, Metadat
 /// NETWORK_EXCEPTION: what a batch in flight on a dropped connection failed with.
 const NETWORK_EXCEPTION: i16 = 13;
 const MESSAGE_TOO_LARGE: i16 = 10;
+const REQUEST_TIMED_OUT: i16 = 7;
+const NOT_ENOUGH_REPLICAS_AFTER_APPEND: i16 = 20;
 
 /// Request bytes one `drive` encodes at most: requests copy their batches,
 /// so this bounds the memory that copies take at once. What is left goes
@@ -412,7 +414,8 @@ impl Producer {
                 let Some(front) = q.batches.front() else { continue };
                 consider(front.created_ms.saturating_add(c.delivery_timeout_ms));
                 let can_send = self.metadata.leader(t, p as i32).is_some();
-                if can_send && !self.flushing {
+                // A flush ignores linger.ms, not a retry's backoff.
+                if can_send && (!self.flushing || front.attempts > 0) {
                     if let Some(ready) = Accumulator::front_ready_at(q, c.linger_ms) {
                         consider(ready);
                     }
@@ -1046,6 +1049,11 @@ impl Producer {
                 continue;
             }
             let err = ProduceError::broker(ErrorKind::Broker, p.error_code, p.error_message);
+            // REQUEST_TIMED_OUT and NOT_ENOUGH_REPLICAS_AFTER_APPEND come
+            // after the leader appended the batch: it may be written.
+            if matches!(p.error_code, REQUEST_TIMED_OUT | NOT_ENOUGH_REPLICAS_AFTER_APPEND) {
+                b.unresolved = true;
+            }
             // MESSAGE_TOO_LARGE: the topic's limit is below this batch (and
             // message.max.bytes). Split it and send the halves, as the Java
             // client does; a single record too large fails. Not a batch of
