@@ -492,6 +492,82 @@ fn the_simulated_broker_wraps_sequences_to_zero_as_kafka_does() {
     assert_eq!(check_sequence(&mut st, 2, 0, 1, 5), Err(47), "an older epoch");
 }
 
+#[test]
+fn a_flush_keeps_a_retrys_backoff_and_delivers_promptly() {
+    // Found by fuzzing: while flushing, the retry's backoff was no
+    // deadline, so a host slept until the delivery timeout.
+    // One request in flight at a time, so batches stay queued behind it
+    // (the flush is still on) while the first one, stalled past the
+    // request timeout, waits out its backoff.
+    let mut sim = Sim::new(1, &[("t", 1)]);
+    sim.faults.insert(("t".into(), 0), [Fault::Stall(5_000)].into());
+    let mut p = sim.producer(&[
+        ("linger.ms", "60000"),
+        ("batch.size", "200"),
+        ("max.in.flight.requests.per.connection", "1"),
+        ("request.timeout.ms", "300"),
+        ("retry.backoff.ms", "100"),
+    ]);
+    let ids = sim.send_n(&mut p, "t", 30);
+    p.flush();
+    let start = sim.now;
+    sim.run(&mut p, start + 2_000);
+    sim.assert_one_report_each(ids.iter().copied());
+    assert!(sim.reports.iter().all(|r| r.error.is_none()));
+    assert!(sim.report_times.iter().all(|&t| t < start + 1_000), "delivered {:?} ms after the flush", sim.report_times.iter().map(|t| t - start).collect::<Vec<_>>());
+    sim.check_delivery(true);
+}
+
+#[test]
+fn records_sent_after_a_split_keep_send_order() {
+    // Found by fuzzing: a split half is re-queued ahead of batches already
+    // in flight; new records joined it and overtook those batches.
+    for seed in 0..20u64 {
+        let mut sim = Sim::new(1, &[("t", 1)]);
+        sim.topic_max_message_bytes = Some(400);
+        sim.latency_ms = 5;
+        let mut p = sim.producer(&[("linger.ms", "0"), ("batch.size", "1000")]);
+        let mut rng = Rng(seed + 1);
+        for _ in 0..30 {
+            sim.send_n(&mut p, "t", 1 + rng.below(12) as usize);
+            let horizon = sim.now + 1 + rng.below(3);
+            sim.run(&mut p, horizon);
+            sim.now = sim.now.max(horizon);
+        }
+        sim.run(&mut p, sim.now + 30_000);
+        assert!(sim.warnings.iter().any(|w| w.contains("splitting")), "seed {seed}: no split happened");
+        assert!(sim.reports.iter().all(|r| r.error.is_none()), "seed {seed}: {:?}", sim.reports.iter().find(|r| r.error.is_some()));
+        sim.check_delivery(true);
+    }
+}
+
+#[test]
+fn a_batch_written_then_answered_request_timed_out_is_not_written_again_by_an_epoch_bump() {
+    // Found by fuzzing: REQUEST_TIMED_OUT (and NOT_ENOUGH_REPLICAS_AFTER_
+    // APPEND) come after the leader appended; such a batch is of unknown
+    // outcome and must be resolved before an epoch bump re-stamps it.
+    for code in [7, 20] {
+        // Partition 1 has a sequence going; then partition 0's batch is
+        // written but answered `code`, while partition 1 loses its state
+        // (UNKNOWN_PRODUCER_ID: an epoch bump is due).
+        let mut sim = Sim::new(1, &[("t", 2)]);
+        let mut p = sim.producer(&[("linger.ms", "0"), ("retry.backoff.ms", "500")]);
+        let send_to = |sim: &mut Sim, p: &mut _, part: i32, v: &str| sim.send(p, "t", &Record { partition: Some(part), value: Some(v.as_bytes()), ..Default::default() }).unwrap();
+        let mut ids = vec![send_to(&mut sim, &mut p, 1, "first")];
+        sim.run(&mut p, sim.now + 100);
+        sim.faults.insert(("t".into(), 0), [Fault::AppendThenError(code)].into());
+        sim.faults.insert(("t".into(), 1), [Fault::LoseProducerState].into());
+        ids.push(send_to(&mut sim, &mut p, 0, "written, then answered with an error"));
+        ids.push(send_to(&mut sim, &mut p, 1, "second"));
+        sim.run(&mut p, sim.now + 200);
+        let more = sim.send_n(&mut p, "t", 20);
+        sim.run(&mut p, sim.now + 10_000);
+        sim.assert_one_report_each(ids.iter().chain(&more).copied());
+        assert!(sim.reports.iter().all(|r| r.error.is_none()), "{:?}", sim.reports.iter().find(|r| r.error.is_some()));
+        sim.check_delivery(true);
+    }
+}
+
 /// Which faults a seeded schedule draws.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Mix {
@@ -531,6 +607,9 @@ fn schedule(seed: u64, mix: Mix) -> (usize, Sim) {
     if rng.below(3) == 0 {
         sim.fragment = Some(1 + rng.below(40) as usize);
     }
+    if rng.below(2) == 0 {
+        sim.latency_ms = rng.below(6);
+    }
     if mix != Mix::Fatal {
         if idempotent && rng.below(4) == 0 {
             sim.init_faults = (0..1 + rng.below(3)).map(|_| 15).collect(); // COORDINATOR_NOT_AVAILABLE
@@ -543,16 +622,18 @@ fn schedule(seed: u64, mix: Mix) -> (usize, Sim) {
         let faults: Vec<Fault> = (0..rng.below(4))
             .map(|_| match mix {
                 Mix::Fatal => Fault::Error(87),
-                Mix::Transient => match rng.below(if idempotent { 6 } else { 5 }) {
+                Mix::Transient => match rng.below(if idempotent { 7 } else { 6 }) {
                     0 => Fault::Error([6, 7, 19, 3][rng.below(4) as usize]),
+                    5 => Fault::AppendThenError([7, 20][rng.below(2) as usize]),
                     1 => Fault::DropBefore,
                     2 => Fault::DropAfter,
                     3 => Fault::Stall(500 + rng.below(3_000)),
                     4 => Fault::Throttle(rng.below(2_000)),
                     _ => Fault::LoseProducerState,
                 },
-                Mix::Any => match rng.below(if idempotent { 7 } else { 5 }) {
+                Mix::Any => match rng.below(if idempotent { 8 } else { 6 }) {
                     0 => Fault::Error([6, 7, 19, 10, 87, 3][rng.below(6) as usize]),
+                    5 => Fault::AppendThenError([7, 20][rng.below(2) as usize]),
                     1 => Fault::DropBefore,
                     2 => Fault::DropAfter,
                     3 => Fault::Stall(500 + rng.below(3_000)),

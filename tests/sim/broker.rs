@@ -75,7 +75,7 @@ impl Sim {
         };
         let throttle = self.throttle_pending.take();
         let answers = std::mem::take(&mut self.answers_pending);
-        self.respond(conn, Response { ready_at: self.now + stall, frame: bytes, throttle, answers });
+        self.respond(conn, Response { ready_at: self.now + self.latency_ms.max(stall), frame: bytes, throttle, answers });
     }
 
     fn api_versions(&self) -> ApiVersionsResponse {
@@ -219,6 +219,7 @@ impl Sim {
                         p.log_start = p.log.len();
                     }
                     Some(Fault::DropAfter) => drop_after = true,
+                    Some(Fault::AppendThenError(_)) => {}
                     Some(Fault::Stall(ms)) => stall = stall.max(ms),
                     Some(Fault::Throttle(ms)) => {
                         throttle = throttle.max(ms);
@@ -230,6 +231,7 @@ impl Sim {
                 let window = self.dedup_window;
                 let p = &mut self.topics.get_mut(&name).unwrap()[index as usize];
                 let verdict = if pid < 0 { Ok(None) } else { check_sequence(p.producers.entry(pid).or_default(), epoch, seq, count, window) };
+                let appended = matches!(verdict, Ok(None));
                 let r = match verdict {
                     Err(code) => answer(self, code),
                     Ok(Some(dup_offset)) => {
@@ -245,6 +247,10 @@ impl Sim {
                         trace(|| format!("t={} conn {conn} node {node} {name}-{index} pid {pid} epoch {epoch} seq {seq} n {count} -> @{base}", self.now));
                         PartitionProduceResponse::default().with_index(index).with_base_offset(base)
                     }
+                };
+                let r = match fault {
+                    Some(Fault::AppendThenError(code)) if appended => answer(self, code),
+                    _ => r,
                 };
                 let log_start = self.topics[&name][index as usize].log_start as i64;
                 parts.push(if v >= 5 { r.with_log_start_offset(log_start) } else { r });

@@ -67,6 +67,10 @@ pub enum Fault {
     Stall(u64),
     /// Append, and ask the producer to pause this many ms (quota throttling).
     Throttle(u64),
+    /// Append, then answer with this error code: REQUEST_TIMED_OUT or
+    /// NOT_ENOUGH_REPLICAS_AFTER_APPEND, which a leader gives after it
+    /// appended (replication did not complete in time).
+    AppendThenError(i16),
 }
 
 struct SimConn {
@@ -105,6 +109,9 @@ pub struct Sim {
     pub connects: usize,
     /// Split responses into pieces of at most this many bytes (partial reads).
     pub fragment: Option<usize>,
+    /// Milliseconds between a request and its response, so records can be
+    /// sent while batches are in flight.
+    pub latency_ms: u64,
     pub supports_idempotence: bool,
     next_producer_id: i64,
     pub faults_injected: usize,
@@ -205,6 +212,7 @@ impl Sim {
             tls_errors: Vec::new(),
             connects: 0,
             fragment: None,
+            latency_ms: 0,
             supports_idempotence: true,
             next_producer_id: 1000,
             faults_injected: 0,
