@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 . scripts/env.sh
-cargo build --release --target wasm32-wasip2
+cargo build --release --target wasm32-wasip2 -p kafka-producer-component
 wasm-tools validate "$KAFKA_PRODUCER_WASM"
 # The kcat-style command for the wasmtime CLI (a WASI command). Its own
 # target directory: it builds the core without the component glue, and

@@ -26,7 +26,7 @@ pub use exports::kafka::producer::producer::{
 };
 use exports::kafka::producer::producer::{Event, Output};
 
-/// Where `cargo build --release --target wasm32-wasip2` puts the component,
+/// Where `cargo build --release --target wasm32-wasip2 -p kafka-producer-component` puts the component,
 /// honouring `CARGO_TARGET_DIR`; `KAFKA_PRODUCER_WASM` overrides it.
 pub fn default_component_path() -> PathBuf {
     if let Ok(p) = std::env::var("KAFKA_PRODUCER_WASM") {
@@ -52,7 +52,7 @@ impl Runtime {
         let engine = WasmEngine::new(&config)?;
         let component = Component::from_file(&engine, path)
             .map_err(anyhow::Error::from)
-            .with_context(|| format!("loading component {} (build it with `cargo build --release --target wasm32-wasip2`)", path.display()))?;
+            .with_context(|| format!("loading component {} (build it with `cargo build --release --target wasm32-wasip2 -p kafka-producer-component`)", path.display()))?;
         Ok(Runtime { engine, component })
     }
 
