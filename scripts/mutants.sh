@@ -73,8 +73,8 @@ mutant no-to-positive src/partitioner.rs \
 
 mutant dup-seq-error src/producer.rs \
     "DUPLICATE_SEQUENCE_NUMBER (46) in a produce response is an error, not a delivery" \
-    'if p.error_code == 0 || (p.error_code == idem::DUPLICATE_SEQUENCE_NUMBER && b.identity.is_some()) {' \
-    'if p.error_code == 0 {'
+    'if p.error_code == error_codes::NONE || (p.error_code == DUPLICATE_SEQUENCE_NUMBER && b.identity.is_some()) {' \
+    'if p.error_code == error_codes::NONE {'
 
 mutant bump-while-unresolved src/idempotence.rs \
     "the epoch bump no longer waits for batches of unknown outcome to be resolved" \

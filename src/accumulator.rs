@@ -95,12 +95,7 @@ impl ProducerBatch {
     /// once the sequences were shifted after the batch was sent.
     pub fn stamped(&self) -> Option<ProducerIdentity> {
         let Body::Closed(b) = &self.body else { return None };
-        let h = b.get(43..57)?;
-        Some(ProducerIdentity {
-            producer_id: i64::from_be_bytes(h[0..8].try_into().ok()?),
-            producer_epoch: i16::from_be_bytes(h[8..10].try_into().ok()?),
-            base_sequence: i32::from_be_bytes(h[10..14].try_into().ok()?),
-        })
+        crate::batch::stamped_identity(b)
     }
 
     /// The finished RecordBatch bytes (empty until closed).

@@ -12,11 +12,27 @@ use crate::codec::{compress, decompress, Codec};
 use crate::record::{Header, Record};
 use crate::wire::{varint_len, DecodeError, Reader, Writer};
 
+// The RecordBatch v2 header, field by field: each field's byte offset.
+// The one place these offsets are written down (KIP-98; Kafka's
+// `DefaultRecordBatch`); the encoder, `restamp`, `read_records` and the
+// accumulator's reading of a sealed batch's identity use them.
+pub const BASE_OFFSET_AT: usize = 0;
+/// batchLength: bytes after this field.
+pub const LENGTH_AT: usize = 8;
+pub const PARTITION_LEADER_EPOCH_AT: usize = 12;
+pub const MAGIC_AT: usize = 16;
+/// CRC-32C of everything from attributes to the end.
+pub const CRC_AT: usize = 17;
+pub const ATTRIBUTES_AT: usize = 21;
+pub const LAST_OFFSET_DELTA_AT: usize = 23;
+pub const BASE_TIMESTAMP_AT: usize = 27;
+pub const MAX_TIMESTAMP_AT: usize = 35;
+pub const PRODUCER_ID_AT: usize = 43;
+pub const PRODUCER_EPOCH_AT: usize = 51;
+pub const BASE_SEQUENCE_AT: usize = 53;
+pub const RECORDS_COUNT_AT: usize = 57;
 /// Bytes of the batch header, from baseOffset to recordsCount.
 pub const BATCH_HEADER_LEN: usize = 61;
-const LENGTH_AT: usize = 8; // batchLength
-const CRC_AT: usize = 17;
-const ATTRIBUTES_AT: usize = 21;
 
 static CRC32C: crc::Crc<u32, crc::Table<16>> = crc::Crc::<u32, crc::Table<16>>::new(&crc::CRC_32_ISCSI);
 
@@ -178,11 +194,22 @@ pub fn restamp(batch: &mut [u8], identity: ProducerIdentity) {
     if batch.len() < BATCH_HEADER_LEN {
         return;
     }
-    batch[43..51].copy_from_slice(&identity.producer_id.to_be_bytes());
-    batch[51..53].copy_from_slice(&identity.producer_epoch.to_be_bytes());
-    batch[53..57].copy_from_slice(&identity.base_sequence.to_be_bytes());
+    batch[PRODUCER_ID_AT..PRODUCER_EPOCH_AT].copy_from_slice(&identity.producer_id.to_be_bytes());
+    batch[PRODUCER_EPOCH_AT..BASE_SEQUENCE_AT].copy_from_slice(&identity.producer_epoch.to_be_bytes());
+    batch[BASE_SEQUENCE_AT..RECORDS_COUNT_AT].copy_from_slice(&identity.base_sequence.to_be_bytes());
     let crc = crc32c(&batch[ATTRIBUTES_AT..]);
     batch[CRC_AT..CRC_AT + 4].copy_from_slice(&crc.to_be_bytes());
+}
+
+/// The producer id, epoch and base sequence written in a finished batch's
+/// header; `None` if it is shorter than a header.
+pub fn stamped_identity(batch: &[u8]) -> Option<ProducerIdentity> {
+    let field = |at: usize, len: usize| batch.get(at..at + len);
+    Some(ProducerIdentity {
+        producer_id: i64::from_be_bytes(field(PRODUCER_ID_AT, 8)?.try_into().ok()?),
+        producer_epoch: i16::from_be_bytes(field(PRODUCER_EPOCH_AT, 2)?.try_into().ok()?),
+        base_sequence: i32::from_be_bytes(field(BASE_SEQUENCE_AT, 4)?.try_into().ok()?),
+    })
 }
 
 /// Reads the records back out of a finished batch (decompressing it), in
@@ -192,8 +219,10 @@ pub fn read_records(batch: &[u8], mut f: impl FnMut(&Record<'_>, i64)) -> Result
     let mut h = Reader::new(batch);
     let header = h.take(BATCH_HEADER_LEN, "batch header")?;
     let attributes = i16::from_be_bytes([header[ATTRIBUTES_AT], header[ATTRIBUTES_AT + 1]]);
-    let base_timestamp = i64::from_be_bytes(header[27..35].try_into().map_err(|_| DecodeError::Invalid { what: "timestamp" })?);
-    let count = i32::from_be_bytes(header[57..61].try_into().map_err(|_| DecodeError::Invalid { what: "count" })?);
+    let base_timestamp =
+        i64::from_be_bytes(header[BASE_TIMESTAMP_AT..MAX_TIMESTAMP_AT].try_into().map_err(|_| DecodeError::Invalid { what: "timestamp" })?);
+    let count =
+        i32::from_be_bytes(header[RECORDS_COUNT_AT..BATCH_HEADER_LEN].try_into().map_err(|_| DecodeError::Invalid { what: "count" })?);
     let codec = match attributes & 7 {
         0 => Codec::None,
         1 => Codec::Gzip,

@@ -12,13 +12,6 @@ use alloc::collections::BTreeSet;
 use crate::metadata::TopicIdx;
 use crate::report::ProduceError;
 
-/// UNKNOWN_PRODUCER_ID, OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH
-/// and PRODUCER_FENCED: errors after which the sequences are out of step.
-pub const UNKNOWN_PRODUCER_ID: i16 = 59;
-pub const OUT_OF_ORDER_SEQUENCE_NUMBER: i16 = 45;
-pub const DUPLICATE_SEQUENCE_NUMBER: i16 = 46;
-pub const INVALID_PRODUCER_EPOCH: i16 = 47;
-pub const PRODUCER_FENCED: i16 = 90;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PidState {

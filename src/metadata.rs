@@ -8,6 +8,7 @@ use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
+use crate::error_codes;
 use crate::response::{BrokerMeta, MetadataResponse};
 
 /// Index of a topic in the producer's tables (metadata and accumulator).
@@ -16,7 +17,7 @@ pub type TopicIdx = usize;
 /// UNKNOWN_TOPIC_OR_PARTITION and LEADER_NOT_AVAILABLE: the topic may yet
 /// appear (being created, or electing a leader); records wait for it.
 fn topic_may_appear(code: i16) -> bool {
-    matches!(code, 3 | 5)
+    matches!(code, error_codes::UNKNOWN_TOPIC_OR_PARTITION | error_codes::LEADER_NOT_AVAILABLE)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,7 +157,7 @@ impl Metadata {
         for t in &resp.topics {
             let Some(&idx) = self.by_name.get(t.name) else { continue };
             let topic = &mut self.topics[idx];
-            if t.error_code != 0 {
+            if t.error_code != error_codes::NONE {
                 if topic_may_appear(t.error_code) {
                     incomplete = true;
                 } else if topic.state != TopicState::Failed(t.error_code) {
@@ -178,7 +179,7 @@ impl Metadata {
             topic.leader_epochs.resize(count, -1);
             for p in &t.partitions {
                 let i = p.partition as usize;
-                if p.error_code == 0 || p.leader_id >= 0 {
+                if p.error_code == error_codes::NONE || p.leader_id >= 0 {
                     topic.leaders[i] = p.leader_id;
                     topic.leader_epochs[i] = p.leader_epoch;
                 }

@@ -21,20 +21,20 @@ use crate::accumulator::{Accumulator, Pending, ProducerBatch};
 use crate::batch::single_record_batch_len;
 use crate::config::{Acks, Config};
 use crate::connection::{next_frame, ConnId, ConnState, Connection, InFlight, InFlightKind};
-use crate::error_codes::{error_name, invalidates_metadata, is_retriable};
-use crate::idempotence::{self as idem, Idempotence, PidState};
+use crate::error_codes::{self, error_name, invalidates_metadata, is_retriable};
+use crate::error_codes::{
+    COORDINATOR_NOT_AVAILABLE, CONCURRENT_TRANSACTIONS, DUPLICATE_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, MESSAGE_TOO_LARGE,
+    NETWORK_EXCEPTION, NOT_COORDINATOR, NOT_ENOUGH_REPLICAS_AFTER_APPEND, OUT_OF_ORDER_SEQUENCE_NUMBER, PRODUCER_FENCED,
+    REQUEST_TIMED_OUT, UNKNOWN_PRODUCER_ID, UNSUPPORTED_VERSION,
+};
+use crate::idempotence::{Idempotence, PidState};
 use crate::metadata::{Metadata, TopicIdx, TopicState};
 use crate::partitioner::{Partitioner, TopicView};
 use crate::record::{Record, RecordId};
 use crate::report::{DeliveryReport, ErrorKind, ProduceError};
 use crate::request::{self, ApiKey, PartitionData};
-use crate::response::{self, ApiVersionsResponse, InitProducerIdResponse, MetadataResponse, ProduceResponse};
+use crate::response::{self, ApiVersionsResponse, InitProducerIdResponse, MetadataResponse, ProduceResponse, Response};
 
-/// NETWORK_EXCEPTION: what a batch in flight on a dropped connection failed with.
-const NETWORK_EXCEPTION: i16 = 13;
-const MESSAGE_TOO_LARGE: i16 = 10;
-const REQUEST_TIMED_OUT: i16 = 7;
-const NOT_ENOUGH_REPLICAS_AFTER_APPEND: i16 = 20;
 
 /// Request bytes one `drive` encodes at most: requests copy their batches,
 /// so this bounds the memory that copies take at once. What is left goes
@@ -787,7 +787,7 @@ impl Producer {
 
     fn on_metadata(&mut self, resp: &MetadataResponse<'_>, now: u64) {
         let update = self.metadata.apply(resp, now, self.config.retry_backoff_ms);
-        if resp.error_code != 0 {
+        if resp.error_code != error_codes::NONE {
             self.outputs.push_back(Output::Warning(format!(
                 "metadata request failed: {}",
                 crate::error_codes::error_name(resp.error_code)
@@ -917,7 +917,7 @@ impl Producer {
     fn drain_for(&mut self, node: i32, now: u64) -> Vec<ProducerBatch> {
         let c = &self.config;
         let mut out = Vec::new();
-        let mut size = 4 + 10 + c.client_id.len() + 12;
+        let mut size = request::produce_header_overhead(&c.client_id);
         let n_topics = self.accumulator.topics.len();
         if n_topics == 0 {
             return out;
@@ -953,7 +953,7 @@ impl Producer {
                 let Some(front) = q.batches.front() else { continue };
                 let mut add = front.byte_len() + request::partition_overhead();
                 if !topic_counted {
-                    add += 6 + self.metadata.topic(t).name.len();
+                    add += request::topic_overhead(&self.metadata.topic(t).name);
                 }
                 if !out.is_empty() && size + add > c.max_request_size {
                     self.drain_cursor = t;
@@ -1035,7 +1035,7 @@ impl Producer {
                 continue;
             };
             // DUPLICATE_SEQUENCE_NUMBER: the broker has this batch already.
-            if p.error_code == 0 || (p.error_code == idem::DUPLICATE_SEQUENCE_NUMBER && b.identity.is_some()) {
+            if p.error_code == error_codes::NONE || (p.error_code == DUPLICATE_SEQUENCE_NUMBER && b.identity.is_some()) {
                 // Only success resolves a batch whose earlier attempt may
                 // have been written: an error to a retry says nothing of it.
                 b.unresolved = false;
@@ -1096,7 +1096,7 @@ impl Producer {
             }
             if let Some(i) = b.identity {
                 match p.error_code {
-                    idem::OUT_OF_ORDER_SEQUENCE_NUMBER => {
+                    OUT_OF_ORDER_SEQUENCE_NUMBER => {
                         // The next batch the broker expects failing out of order
                         // means it lost our state; any later one only follows
                         // an earlier failure and is retried after it.
@@ -1118,8 +1118,8 @@ impl Producer {
                         self.retry_or_fail(b, err, now);
                         continue;
                     }
-                    idem::UNKNOWN_PRODUCER_ID | idem::INVALID_PRODUCER_EPOCH | idem::PRODUCER_FENCED => {
-                        if p.error_code == idem::UNKNOWN_PRODUCER_ID {
+                    UNKNOWN_PRODUCER_ID | INVALID_PRODUCER_EPOCH | PRODUCER_FENCED => {
+                        if p.error_code == UNKNOWN_PRODUCER_ID {
                             b.unresolved = false; // the broker holds nothing of ours here
                         }
                         self.request_epoch_bump(&b, error_name(p.error_code), true);
@@ -1235,12 +1235,11 @@ impl Producer {
 
     fn on_init_producer_id(&mut self, r: InitProducerIdResponse, now: u64) {
         match r.error_code {
-            0 => {
+            error_codes::NONE => {
                 self.idempotence.on_granted(r.producer_id, r.producer_epoch);
                 self.accumulator.reset_sequences();
             }
-            code if is_retriable(code) || matches!(code, 15 | 16 | 51) => {
-                // COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR, CONCURRENT_TRANSACTIONS
+            code if is_retriable(code) || matches!(code, COORDINATOR_NOT_AVAILABLE | NOT_COORDINATOR | CONCURRENT_TRANSACTIONS) => {
                 self.outputs.push_back(Output::Warning(format!("InitProducerId failed, retrying: {}", error_name(code))));
                 self.idempotence.on_request_failed(now, self.config.retry_backoff_ms);
             }
@@ -1265,7 +1264,15 @@ impl Producer {
             return Err("the broker sent a response to no request".into());
         };
         let node = c.node;
-        let decoded = decode(&inf, frame);
+        let decoded = response::decode(inf.api, inf.version, frame)
+            .map_err(|e| format!("{e} (ApiKey {} v{})", inf.api as i16, inf.version))
+            .and_then(|(cid, resp)| {
+                if cid == inf.correlation_id {
+                    Ok(resp)
+                } else {
+                    Err(format!("response correlation id {cid} does not match request {}", inf.correlation_id))
+                }
+            });
         let resp = match decoded {
             Ok(r) => r,
             Err(e) => {
@@ -1276,16 +1283,16 @@ impl Producer {
         // Only a connection that carried real work resets its broker's
         // reconnect backoff: not one that negotiated or authenticated and
         // then failed.
-        if matches!(resp, Decoded::Metadata(_) | Decoded::Produce(_) | Decoded::InitProducerId(_)) {
+        if matches!(resp, Response::Metadata(_) | Response::Produce(_) | Response::InitProducerId(_)) {
             self.node_backoff.remove(&node);
         }
         match (inf.kind, resp) {
-            (InFlightKind::ApiVersions, Decoded::ApiVersions(r)) => self.on_api_versions(conn, inf.version, r, now),
-            (InFlightKind::Metadata, Decoded::Metadata(r)) => {
+            (InFlightKind::ApiVersions, Response::ApiVersions(r)) => self.on_api_versions(conn, inf.version, r, now),
+            (InFlightKind::Metadata, Response::Metadata(r)) => {
                 self.on_metadata(&r, now);
                 Ok(())
             }
-            (InFlightKind::Produce(batches), Decoded::Produce(r)) => {
+            (InFlightKind::Produce(batches), Response::Produce(r)) => {
                 if r.throttle_time_ms > 0 {
                     // KIP-219: the broker answered at once but asks for a
                     // pause; honour it by muting this connection.
@@ -1296,12 +1303,12 @@ impl Producer {
                 self.on_produce(batches, &r, now);
                 Ok(())
             }
-            (InFlightKind::InitProducerId, Decoded::InitProducerId(r)) => {
+            (InFlightKind::InitProducerId, Response::InitProducerId(r)) => {
                 self.on_init_producer_id(r, now);
                 Ok(())
             }
-            (InFlightKind::SaslHandshake, Decoded::SaslHandshake(r)) => self.on_sasl_handshake(conn, r, now),
-            (InFlightKind::SaslAuthenticate, Decoded::SaslAuthenticate(r)) => self.on_sasl_authenticate(conn, r, now),
+            (InFlightKind::SaslHandshake, Response::SaslHandshake(r)) => self.on_sasl_handshake(conn, r, now),
+            (InFlightKind::SaslAuthenticate, Response::SaslAuthenticate(r)) => self.on_sasl_authenticate(conn, r, now),
             (kind, _) => {
                 // Unreachable by construction (decode follows inf.api), kept
                 // as an error rather than a panic.
@@ -1383,7 +1390,7 @@ impl Producer {
         else {
             return Err("SASL is not configured".into());
         };
-        if r.error_code != 0 {
+        if r.error_code != error_codes::NONE {
             return self.authentication_failed(format!(
                 "the broker does not enable {} ({}); it offers: {}",
                 mechanism.name(),
@@ -1402,7 +1409,7 @@ impl Producer {
     }
 
     fn on_sasl_authenticate(&mut self, conn: ConnId, r: response::SaslAuthenticateResponse<'_>, now: u64) -> Result<(), String> {
-        if r.error_code != 0 {
+        if r.error_code != error_codes::NONE {
             let detail = r.error_message.filter(|m| !m.is_empty()).map(|m| format!(": {m}")).unwrap_or_default();
             return self.authentication_failed(format!("{}{detail}", error_name(r.error_code)));
         }
@@ -1447,7 +1454,7 @@ impl Producer {
     }
 
     fn on_api_versions(&mut self, conn: ConnId, sent: i16, r: ApiVersionsResponse, now: u64) -> Result<(), String> {
-        if r.error_code == response::UNSUPPORTED_VERSION {
+        if r.error_code == UNSUPPORTED_VERSION {
             let theirs = r.api_keys.iter().find(|k| k.api_key == ApiKey::ApiVersions as i16).map_or(0, |k| k.max);
             let v = theirs.min(sent - 1).max(0);
             if v >= sent {
@@ -1456,7 +1463,7 @@ impl Producer {
             self.send_api_versions(conn, v, now);
             return Ok(());
         }
-        if r.error_code != 0 {
+        if r.error_code != error_codes::NONE {
             return Err(format!("ApiVersions failed: {}", crate::error_codes::error_name(r.error_code)));
         }
         let (produce, metadata) = (r.negotiate(ApiKey::Produce), r.negotiate(ApiKey::Metadata));
@@ -1498,29 +1505,4 @@ impl Producer {
         // garbage must not get a reconnect every reconnect.backoff.ms.
         Ok(())
     }
-}
-
-enum Decoded<'a> {
-    ApiVersions(ApiVersionsResponse),
-    SaslHandshake(response::SaslHandshakeResponse),
-    SaslAuthenticate(response::SaslAuthenticateResponse<'a>),
-    InitProducerId(InitProducerIdResponse),
-    Metadata(MetadataResponse<'a>),
-    Produce(ProduceResponse<'a>),
-}
-
-fn decode<'a>(inf: &InFlight, frame: &'a [u8]) -> Result<Decoded<'a>, String> {
-    let malformed = |e: crate::wire::DecodeError| format!("{e} (ApiKey {} v{})", inf.api as i16, inf.version);
-    let (cid, mut r) = response::header(frame, inf.api, inf.version).map_err(malformed)?;
-    if cid != inf.correlation_id {
-        return Err(format!("response correlation id {cid} does not match request {}", inf.correlation_id));
-    }
-    Ok(match inf.api {
-        ApiKey::ApiVersions => Decoded::ApiVersions(response::api_versions(&mut r, inf.version).map_err(malformed)?),
-        ApiKey::Metadata => Decoded::Metadata(response::metadata(&mut r, inf.version).map_err(malformed)?),
-        ApiKey::Produce => Decoded::Produce(response::produce(&mut r, inf.version).map_err(malformed)?),
-        ApiKey::InitProducerId => Decoded::InitProducerId(response::init_producer_id(&mut r, inf.version).map_err(malformed)?),
-        ApiKey::SaslHandshake => Decoded::SaslHandshake(response::sasl_handshake(&mut r).map_err(malformed)?),
-        ApiKey::SaslAuthenticate => Decoded::SaslAuthenticate(response::sasl_authenticate(&mut r, inf.version).map_err(malformed)?),
-    })
 }

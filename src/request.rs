@@ -198,13 +198,30 @@ pub fn produce<'a>(
     end(buf, start);
 }
 
-/// Bytes a Produce request adds around its batches, at most: header,
-/// and per topic and partition framing. Used to keep a request within
-/// `max.request.size`.
+// Request sizing: what a Produce request adds around its batches, at
+// most, so that the sender keeps a request within `max.request.size` and
+// `send` refuses a record that could never fit. The only place these
+// sizes are written down.
+
+/// Bytes of a Produce request before its first topic: size, request
+/// header (api key, version, correlation id, client id), transactional
+/// id, acks, timeout and the topics array.
+pub fn produce_header_overhead(client_id: &str) -> usize {
+    4 + 10 + client_id.len() + 2 + 2 + 4 + 4
+}
+
+/// Bytes one more topic adds to a Produce request: its name and its
+/// partitions array (and, when flexible, tagged fields).
+pub fn topic_overhead(topic: &str) -> usize {
+    6 + topic.len()
+}
+
+/// Bytes a Produce request of one batch adds around it, at most: used to
+/// bound a batch that must fit in a request of its own. Generous by 4
+/// bytes over the sum of the parts (kept from the first version of the
+/// bound, which `send`'s record-too-large limit has always used).
 pub fn produce_overhead(client_id: &str, topic: &str) -> usize {
-    // size + header + txn id + acks + timeout + array, then topic framing
-    // and one partition's framing; generous by a few bytes.
-    4 + 10 + client_id.len() + 2 + 2 + 4 + 4 + (5 + topic.len() + 5) + partition_overhead()
+    produce_header_overhead(client_id) + topic_overhead(topic) + 4 + partition_overhead()
 }
 
 /// Bytes one more partition adds to a Produce request, at most.

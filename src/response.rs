@@ -5,6 +5,7 @@
 
 use alloc::vec::Vec;
 
+use crate::error_codes::{self, UNSUPPORTED_VERSION};
 use crate::request::ApiKey;
 use crate::wire::{DecodeError, Reader, Result};
 
@@ -43,10 +44,9 @@ impl ApiVersionsResponse {
     }
 }
 
-/// UNSUPPORTED_VERSION: the broker answers an ApiVersions version it does
-/// not know in the v0 layout, listing what it does support.
-pub const UNSUPPORTED_VERSION: i16 = 35;
-
+/// Decodes an ApiVersions response. To a version it does not know, the
+/// broker answers UNSUPPORTED_VERSION in the v0 layout, listing what it
+/// does support.
 pub fn api_versions(r: &mut Reader<'_>, version: i16) -> Result<ApiVersionsResponse> {
     let error_code = r.i16("error code")?;
     // A broker that rejects our version replies in v0, whatever we sent.
@@ -168,7 +168,7 @@ pub fn metadata<'a>(r: &mut Reader<'a>, version: i16) -> Result<MetadataResponse
     if (8..=10).contains(&version) {
         r.i32("cluster authorized operations")?;
     }
-    let error_code = if version >= 13 { r.i16("error code")? } else { 0 };
+    let error_code = if version >= 13 { r.i16("error code")? } else { error_codes::NONE };
     if flex {
         r.skip_tagged_fields()?;
     }
@@ -338,18 +338,36 @@ pub fn sasl_authenticate<'a>(r: &mut Reader<'a>, version: i16) -> Result<SaslAut
     Ok(SaslAuthenticateResponse { error_code, error_message, auth_bytes })
 }
 
-/// Decodes any response this producer may receive, for the fuzzer and the
-/// connection: which API it answers is known from the in-flight request.
+/// Any response this producer may receive, decoded.
+#[derive(Debug)]
+pub enum Response<'a> {
+    ApiVersions(ApiVersionsResponse),
+    SaslHandshake(SaslHandshakeResponse),
+    SaslAuthenticate(SaslAuthenticateResponse<'a>),
+    InitProducerId(InitProducerIdResponse),
+    Metadata(MetadataResponse<'a>),
+    Produce(ProduceResponse<'a>),
+}
+
+/// The one decode dispatch: a frame answering `api` at `version` (known
+/// from the request in flight), as its correlation id and its body.
+pub fn decode(api: ApiKey, version: i16, frame: &[u8]) -> Result<(i32, Response<'_>)> {
+    let (correlation_id, mut r) = header(frame, api, version)?;
+    let response = match api {
+        ApiKey::ApiVersions => Response::ApiVersions(api_versions(&mut r, version)?),
+        ApiKey::Metadata => Response::Metadata(metadata(&mut r, version)?),
+        ApiKey::Produce => Response::Produce(produce(&mut r, version)?),
+        ApiKey::InitProducerId => Response::InitProducerId(init_producer_id(&mut r, version)?),
+        ApiKey::SaslHandshake => Response::SaslHandshake(sasl_handshake(&mut r)?),
+        ApiKey::SaslAuthenticate => Response::SaslAuthenticate(sasl_authenticate(&mut r, version)?),
+    };
+    Ok((correlation_id, response))
+}
+
+/// Whether a frame decodes as the response to `api` at `version` (the
+/// fuzzer's entry point): `decode`, with the result dropped.
 pub fn check_decodes(api: ApiKey, version: i16, frame: &[u8]) -> core::result::Result<(), DecodeError> {
-    let (_, mut r) = header(frame, api, version)?;
-    match api {
-        ApiKey::ApiVersions => api_versions(&mut r, version).map(drop),
-        ApiKey::Metadata => metadata(&mut r, version).map(drop),
-        ApiKey::Produce => produce(&mut r, version).map(drop),
-        ApiKey::InitProducerId => init_producer_id(&mut r, version).map(drop),
-        ApiKey::SaslHandshake => sasl_handshake(&mut r).map(drop),
-        ApiKey::SaslAuthenticate => sasl_authenticate(&mut r, version).map(drop),
-    }
+    decode(api, version, frame).map(drop)
 }
 
 #[cfg(test)]

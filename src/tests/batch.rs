@@ -59,3 +59,45 @@ fn restamping_sets_the_identity_and_keeps_the_crc_valid() {
     assert_eq!(b, w2.finish(identity), "restamped equals stamped at finish");
     assert_eq!(u32::from_be_bytes(b[17..21].try_into().unwrap()), crc32c(&b[21..]));
 }
+
+#[test]
+fn the_named_header_offsets_follow_the_field_widths_of_kip_98() {
+    // baseOffset i64, batchLength i32, partitionLeaderEpoch i32, magic i8,
+    // crc u32, attributes i16, lastOffsetDelta i32, baseTimestamp i64,
+    // maxTimestamp i64, producerId i64, producerEpoch i16, baseSequence
+    // i32, recordsCount i32.
+    let fields = [
+        (BASE_OFFSET_AT, 8),
+        (LENGTH_AT, 4),
+        (PARTITION_LEADER_EPOCH_AT, 4),
+        (MAGIC_AT, 1),
+        (CRC_AT, 4),
+        (ATTRIBUTES_AT, 2),
+        (LAST_OFFSET_DELTA_AT, 4),
+        (BASE_TIMESTAMP_AT, 8),
+        (MAX_TIMESTAMP_AT, 8),
+        (PRODUCER_ID_AT, 8),
+        (PRODUCER_EPOCH_AT, 2),
+        (BASE_SEQUENCE_AT, 4),
+        (RECORDS_COUNT_AT, 4),
+    ];
+    let mut at = 0;
+    for (offset, width) in fields {
+        assert_eq!(offset, at);
+        at += width;
+    }
+    assert_eq!(at, BATCH_HEADER_LEN);
+}
+
+#[test]
+fn the_stamped_identity_reads_back_what_finish_and_restamp_wrote() {
+    let mut w = BatchWriter::new(Vec::new());
+    w.append(&Record { value: Some(b"x"), ..Default::default() }, 5);
+    let identity = ProducerIdentity { producer_id: 7, producer_epoch: 2, base_sequence: 40 };
+    let mut b = w.finish(identity);
+    assert_eq!(stamped_identity(&b), Some(identity));
+    let bumped = ProducerIdentity { producer_epoch: 3, base_sequence: 0, ..identity };
+    restamp(&mut b, bumped);
+    assert_eq!(stamped_identity(&b), Some(bumped));
+    assert_eq!(stamped_identity(&b[..56]), None, "shorter than a header");
+}

@@ -47,3 +47,20 @@ fn produce_classic_and_flexible_layouts() {
     let size = i32::from_be_bytes(v9[..4].try_into().unwrap()) as usize;
     assert_eq!(size, v9.len() - 4);
 }
+
+#[test]
+fn a_produce_request_fits_the_sizes_the_sender_budgets_for() {
+    let records = [7u8; 100];
+    let parts = [PartitionData { partition: 0, records: &records }, PartitionData { partition: 11, records: &records }];
+    for version in [3, 8, 9, 11] {
+        let topics: [(&str, &[PartitionData<'_>]); 2] = [("orders", &parts), ("a-much-longer-topic-name", &parts[..1])];
+        let mut buf = Vec::new();
+        produce(&mut buf, version, 5, "client-1", -1, 30_000, &topics);
+        let budget = produce_header_overhead("client-1")
+            + topics.iter().map(|(t, ps)| topic_overhead(t) + ps.len() * (partition_overhead() + records.len())).sum::<usize>();
+        assert!(buf.len() <= budget, "v{version}: {} bytes, budget {budget}", buf.len());
+        let mut one = Vec::new();
+        produce(&mut one, version, 5, "client-1", -1, 30_000, &[("orders", &parts[..1])]);
+        assert!(one.len() <= produce_overhead("client-1", "orders") + records.len(), "v{version}: one batch");
+    }
+}
