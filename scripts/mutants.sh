@@ -46,9 +46,9 @@ mutant() {
     names+=("$1") files+=("$2") descs+=("$3") olds+=("$4") news+=("$5")
 }
 
-mutant seq-not-advanced src/accumulator.rs \
+mutant seq-not-advanced src/producer/transaction_manager.rs \
     "the partition's next sequence is not advanced after a batch is stamped" \
-    'q.next_sequence = q.next_sequence.wrapping_add(b.record_ids.len() as i32) & i32::MAX;' \
+    's.next_sequence = s.next_sequence.wrapping_add(b.record_ids.len() as i32) & i32::MAX;' \
     '// mutant: next_sequence not advanced'
 
 mutant crc-off-by-one src/batch.rs \
@@ -63,7 +63,7 @@ mutant retriable-fatal src/error_codes.rs \
 
 mutant retry-at-back src/accumulator.rs \
     "a re-enqueued batch goes to the back of its partition's queue, behind younger batches" \
-    'let at = self.batches.iter().position(|b| b.seq > batch.seq).unwrap_or(self.batches.len());' \
+    'let at = self.batches.iter().position(|b| b.order_key > batch.order_key).unwrap_or(self.batches.len());' \
     'let at = self.batches.len();'
 
 mutant no-to-positive src/partitioner.rs \
@@ -71,12 +71,12 @@ mutant no-to-positive src/partitioner.rs \
     '((murmur2(key) & 0x7fff_ffff) as u32) % partitions' \
     '(murmur2(key) as u32) % partitions'
 
-mutant dup-seq-error src/producer.rs \
+mutant dup-seq-error src/producer/transaction_manager.rs \
     "DUPLICATE_SEQUENCE_NUMBER (46) in a produce response is an error, not a delivery" \
-    'if p.error_code == error_codes::NONE || (p.error_code == DUPLICATE_SEQUENCE_NUMBER && b.identity.is_some()) {' \
-    'if p.error_code == error_codes::NONE {'
+    'code == NONE || (code == DUPLICATE_SEQUENCE_NUMBER && idempotent)' \
+    'code == NONE'
 
-mutant bump-while-unresolved src/idempotence.rs \
+mutant bump-while-unresolved src/producer/transaction_manager.rs \
     "the epoch bump no longer waits for batches of unknown outcome to be resolved" \
     'if self.bump_requested && batches_in_flight == 0 && !unresolved_elsewhere =>' \
     'if self.bump_requested && batches_in_flight == 0 && { let _ = unresolved_elsewhere; true } =>'

@@ -38,10 +38,12 @@ pub struct ProducerBatch {
     pub attempts: u32,
     /// Not to be sent again before this (retry backoff).
     pub retry_at_ms: u64,
-    /// Order among this partition's batches: a batch owns the keys
-    /// `seq .. seq + span`, which its halves share if it is split.
-    pub seq: u64,
-    span: u64,
+    /// Its place among this partition's batches (not a Kafka sequence
+    /// number): a batch owns the keys `order_key .. order_key +
+    /// order_span`, which its halves share if it is split, so a retry goes
+    /// back before younger batches.
+    pub order_key: u64,
+    order_span: u64,
     /// Producer id, epoch and base sequence, once drained (idempotence).
     pub identity: Option<ProducerIdentity>,
     /// Bytes of `buffer.memory` this batch holds until it is reported.
@@ -92,7 +94,8 @@ impl ProducerBatch {
     }
 
     /// The identity in the sealed bytes, which differs from `identity`
-    /// once the sequences were shifted after the batch was sent.
+    /// once the sequences were shifted after the batch was sent (see the
+    /// transaction manager).
     pub fn stamped(&self) -> Option<ProducerIdentity> {
         let Body::Closed(b) = &self.body else { return None };
         crate::batch::stamped_identity(b)
@@ -111,7 +114,8 @@ impl ProducerBatch {
     /// Splits a sealed batch of two or more records into two, in order,
     /// for a broker that found it too large (MESSAGE_TOO_LARGE). The
     /// halves keep the batch's place and attempts; they carry no sequence
-    /// (the producer re-sequences the partition: see `Producer`).
+    /// (the partition is re-sequenced after an epoch bump: see the
+    /// sender's handling of MESSAGE_TOO_LARGE).
     pub fn split(&self, now: u64) -> Option<(ProducerBatch, ProducerBatch)> {
         let n = self.record_ids.len();
         if n < 2 {
@@ -139,70 +143,40 @@ impl ProducerBatch {
             created_ms: self.created_ms,
             attempts: self.attempts,
             retry_at_ms: now,
-            seq: self.seq,
-            span: self.span,
+            order_key: self.order_key,
+            order_span: self.order_span,
             identity,
             reserved,
             unresolved: self.unresolved,
         };
         let (mut first, mut second) = (make(a, ids_a, None, self.reserved), make(b, ids_b, None, 0));
-        first.span = self.span / 2;
-        second.seq = self.seq + self.span / 2;
-        second.span = self.span / 2;
+        first.order_span = self.order_span / 2;
+        second.order_key = self.order_key + self.order_span / 2;
+        second.order_span = self.order_span / 2;
         Some((first, second))
     }
 }
 
-/// The batches of one partition, oldest first, and its idempotence state.
-#[derive(Debug)]
+/// The batches of one partition not in flight, oldest first. (Its
+/// sequence numbers are the transaction manager's; its batches in flight
+/// the sender's.)
+#[derive(Debug, Default)]
 pub struct PartitionQueue {
     pub batches: VecDeque<ProducerBatch>,
-    next_seq: u64,
-    /// Batches of this partition in flight.
-    pub in_flight: u32,
-    /// The sequence number the next new batch gets.
-    pub next_sequence: i32,
-    /// The last sequence number the broker acknowledged, -1 for none.
-    pub last_acked: i32,
-    /// (epoch, sequence): a batch starting here is known never written
-    /// (it was split), so no later batch of the epoch can have been
-    /// either: the broker refuses a gap in the sequences.
-    pub unwritten_from: Option<(i16, i32)>,
-}
-
-impl Default for PartitionQueue {
-    fn default() -> Self {
-        PartitionQueue { batches: VecDeque::new(), next_seq: 0, in_flight: 0, next_sequence: 0, last_acked: -1, unwritten_from: None }
-    }
+    /// The ordering key the next new batch gets.
+    next_order_key: u64,
 }
 
 impl PartitionQueue {
-    /// Whether the batch's outcome is unknown: an attempt may have been
-    /// written, and nothing before it in its epoch is known unwritten.
-    pub fn is_unresolved(&self, b: &ProducerBatch) -> bool {
-        let after_gap = match (self.unwritten_from, b.identity) {
-            (Some((epoch, seq)), Some(i)) => i.producer_epoch == epoch && i.base_sequence > seq,
-            _ => false,
-        };
-        b.unresolved && !after_gap
-    }
-
-    /// Notes that the batch stamped `identity` was never written.
-    pub fn never_written(&mut self, epoch: i16, sequence: i32) {
-        match self.unwritten_from {
-            Some((e, s)) if e == epoch && s <= sequence => {}
-            _ => self.unwritten_from = Some((epoch, sequence)),
-        }
-    }
-
     /// Puts a batch that failed back where it was, before younger batches.
     pub fn reenqueue(&mut self, batch: ProducerBatch) {
-        let at = self.batches.iter().position(|b| b.seq > batch.seq).unwrap_or(self.batches.len());
+        let at = self.batches.iter().position(|b| b.order_key > batch.order_key).unwrap_or(self.batches.len());
         self.batches.insert(at, batch);
     }
 }
 
-const BATCH_SPAN: u64 = 1 << 32;
+/// Ordering keys each new batch owns: room for 32 splits in halves.
+const ORDER_KEYS_PER_BATCH: u64 = 1 << 32;
 
 /// Records accepted for a topic whose partitions are not known yet.
 #[derive(Debug, Default)]
@@ -386,8 +360,8 @@ impl Accumulator {
         let mut record_ids = Vec::with_capacity(16);
         record_ids.push(id);
         // Each batch owns 2^32 ordering keys, so splits keep their place.
-        let seq = q.next_seq;
-        q.next_seq += BATCH_SPAN;
+        let order_key = q.next_order_key;
+        q.next_order_key += ORDER_KEYS_PER_BATCH;
         q.batches.push_back(ProducerBatch {
             topic,
             partition,
@@ -396,8 +370,8 @@ impl Accumulator {
             created_ms: now,
             attempts: 0,
             retry_at_ms: 0,
-            seq,
-            span: BATCH_SPAN,
+            order_key,
+            order_span: ORDER_KEYS_PER_BATCH,
             identity: None,
             reserved: capacity,
             unresolved: false,
@@ -454,26 +428,31 @@ impl Accumulator {
     }
 
     /// Takes the front batch of a partition for sending, sealed with the
-    /// producer's identity; with idempotence (`producer` is Some), a batch
-    /// without a sequence in the current epoch gets the next one.
-    pub fn take_front(&mut self, topic: TopicIdx, partition: usize, producer: Option<(i64, i16)>) -> Option<ProducerBatch> {
+    /// identity `stamp` gives it (producer id, epoch and base sequence from
+    /// the transaction manager; `ProducerIdentity::NONE` without
+    /// idempotence).
+    pub fn take_front(
+        &mut self,
+        topic: TopicIdx,
+        partition: usize,
+        stamp: impl FnOnce(&ProducerBatch) -> ProducerIdentity,
+    ) -> Option<ProducerBatch> {
         let q = self.topics.get_mut(topic)?.partitions.get_mut(partition)?;
         let mut b = q.batches.pop_front()?;
-        let identity = match producer {
-            None => ProducerIdentity::NONE,
-            Some((producer_id, producer_epoch)) => match b.identity {
-                Some(i) if i.producer_id == producer_id && i.producer_epoch == producer_epoch => i,
-                _ => {
-                    let base_sequence = q.next_sequence;
-                    q.next_sequence = q.next_sequence.wrapping_add(b.record_ids.len() as i32) & i32::MAX;
-                    ProducerIdentity { producer_id, producer_epoch, base_sequence }
-                }
-            },
-        };
+        let identity = stamp(&b);
         b.seal(identity, self.compression);
-        q.in_flight += 1;
         self.queued_batches -= 1;
         Some(b)
+    }
+
+    /// Every batch not in flight, in no particular order.
+    pub fn queued(&self) -> impl Iterator<Item = &ProducerBatch> {
+        self.topics.iter().flat_map(|t| t.partitions.iter()).flat_map(|q| q.batches.iter())
+    }
+
+    /// Every batch of `topic`-`partition` not in flight, mutably.
+    pub fn queued_in_mut(&mut self, topic: TopicIdx, partition: i32) -> impl Iterator<Item = &mut ProducerBatch> {
+        self.partition_mut(topic, partition).into_iter().flat_map(|q| q.batches.iter_mut())
     }
 
     pub fn partition(&self, topic: TopicIdx, partition: i32) -> Option<&PartitionQueue> {
@@ -484,33 +463,15 @@ impl Accumulator {
         self.topics.get_mut(topic)?.partitions.get_mut(usize::try_from(partition).ok()?)
     }
 
-    /// A batch came back from flight (answered, failed, or its connection
-    /// dropped).
-    pub fn landed(&mut self, b: &ProducerBatch) {
-        if let Some(q) = self.partition_mut(b.topic, b.partition) {
-            q.in_flight = q.in_flight.saturating_sub(1);
-        }
-    }
-
-    /// Whether any queued batch outside `except` has an unknown outcome.
-    pub fn has_unresolved(&self, except: impl Fn(TopicIdx, i32) -> bool) -> bool {
-        self.topics.iter().enumerate().any(|(t, tq)| {
-            tq.partitions.iter().enumerate().any(|(p, q)| !except(t, p as i32) && q.batches.iter().any(|b| q.is_unresolved(b)))
-        })
-    }
-
-    /// Starts every partition's sequences afresh (after an epoch bump).
-    /// A bump goes ahead only once every batch of unknown outcome is in a
-    /// partition whose sequences were out of step anyway; those batches
-    /// are re-stamped in the new epoch, so none is unresolved any more
-    /// (left set, the flag would hold the next bump back for good: such a
-    /// batch may not be sent until then).
-    pub fn reset_sequences(&mut self) {
+    /// After an epoch bump: no queued batch is of unknown outcome any
+    /// more. A bump goes ahead only once every batch of unknown outcome is
+    /// in a partition whose sequences were out of step anyway; those
+    /// batches are re-stamped in the new epoch (left set, the flag would
+    /// hold the next bump back for good: such a batch may not be sent
+    /// until then).
+    pub fn clear_unresolved(&mut self) {
         for t in &mut self.topics {
             for q in &mut t.partitions {
-                q.next_sequence = 0;
-                q.last_acked = -1;
-                q.unwritten_from = None;
                 q.batches.iter_mut().for_each(|b| b.unresolved = false);
             }
         }

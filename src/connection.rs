@@ -1,12 +1,13 @@
 //! One connection to a broker, as the producer sees it: its lifecycle
 //! (connecting, negotiating versions, ready), the bytes received but not yet
-//! framed, and the requests awaiting a response, in order.
+//! framed, and the requests awaiting a response, in order (the Java
+//! client's `InFlightRequests` for one node). It holds no batches: what a
+//! Produce request carried is the sender's, by correlation id.
 
 use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::accumulator::ProducerBatch;
 use crate::request::ApiKey;
 use crate::wire::DecodeError;
 
@@ -30,24 +31,14 @@ pub enum ConnState {
     Ready,
 }
 
-/// What a request in flight was for.
-#[derive(Debug)]
-pub enum InFlightKind {
-    ApiVersions,
-    Metadata,
-    InitProducerId,
-    SaslHandshake,
-    SaslAuthenticate,
-    Produce(Vec<ProducerBatch>),
-}
-
-#[derive(Debug)]
+/// A request awaiting its response: which API and version it was, to
+/// decode the response, and when it was sent, for `request.timeout.ms`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InFlight {
     pub correlation_id: i32,
     pub api: ApiKey,
     pub version: i16,
     pub sent_ms: u64,
-    pub kind: InFlightKind,
 }
 
 pub struct Connection {

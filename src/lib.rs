@@ -28,7 +28,6 @@ pub mod codec;
 pub mod config;
 pub mod connection;
 pub mod error_codes;
-pub mod idempotence;
 pub mod metadata;
 pub mod packed;
 pub mod partitioner;

