@@ -143,3 +143,7 @@ pub fn next_frame(buf: &[u8], at: usize) -> Result<Option<core::ops::Range<usize
     let end = start + size as usize;
     Ok((buf.len() >= end).then_some(start..end))
 }
+
+#[cfg(test)]
+#[path = "tests/connection.rs"]
+mod tests;

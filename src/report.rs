@@ -73,3 +73,7 @@ pub struct DeliveryReport {
     pub records: Vec<RecordId>,
     pub error: Option<ProduceError>,
 }
+
+#[cfg(test)]
+#[path = "tests/report.rs"]
+mod tests;

@@ -249,3 +249,7 @@ impl Producer {
         self.close_conn(conn, &message, true, now);
     }
 }
+
+#[cfg(test)]
+#[path = "../tests/handshake.rs"]
+mod tests;

@@ -242,3 +242,7 @@ impl Producer {
         self.metadata.request_update();
     }
 }
+
+#[cfg(test)]
+#[path = "../tests/network_client.rs"]
+mod tests;

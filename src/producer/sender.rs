@@ -106,8 +106,7 @@ impl Producer {
         }
         let mut budget = REQUEST_BYTES_PER_DRIVE;
         for conn in self.client.produce_ready(now) {
-            loop {
-                let Some(c) = self.client.conn(conn) else { break };
+            while let Some(c) = self.client.conn(conn) {
                 let in_flight_limited = self.config.acks != Acks::None && c.in_flight.len() >= self.config.max_in_flight as usize;
                 if in_flight_limited {
                     break;
@@ -456,3 +455,7 @@ impl Producer {
         self.accumulator.topics.iter().enumerate().any(leaderless)
     }
 }
+
+#[cfg(test)]
+#[path = "../tests/sender.rs"]
+pub(super) mod tests;

@@ -214,3 +214,7 @@ impl Producer {
         self.report_ids(t, -1, expired, ProduceError::new(ErrorKind::TimedOut, why));
     }
 }
+
+#[cfg(test)]
+#[path = "../tests/timers.rs"]
+mod tests;
