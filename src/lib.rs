@@ -8,11 +8,21 @@
 //! the WebAssembly component `kafka:producer/engine`, which imports nothing.
 //!
 //! The data's path, one module per stage:
-//! [`record`] -> [`partitioner`] -> [`accumulator`] -> [`batch`] ->
-//! [`request`] -> [`wire`] -> [`response`] -> [`report`], wired together
-//! by [`producer::Producer`], the only part that knows about time.
-//! [`config`] reads Java / librdkafka property names; [`metadata`] owns the
-//! cluster view; [`connection`] one broker connection's protocol state.
+//! [`record`] -> [`partitioner`] -> [`accumulator`] -> [`batch`] -> the
+//! producer's sender -> [`request`] -> the producer's network client ->
+//! (the host's I/O) -> [`response`] -> the sender and the transaction
+//! manager -> [`report`]. [`producer`] wires them together (its module
+//! docs are the overview); the stages outside it never call each other.
+//! [`config`] reads Java / librdkafka property names; [`metadata`] is the
+//! cluster view; [`connection`] one broker connection's state;
+//! [`error_codes`] names every Kafka error code.
+//!
+//! Time: every call takes the host's `now`. The producer's timers turn it
+//! into deadlines; other modules hold times they were handed (when a batch
+//! was created, a connection started, a backoff ends), and the TLS
+//! certificate check sees the last `now` the producer gave it
+//! ([`tls::TlsSetup::set_time`]: rustls asks a time provider, so the setup
+//! keeps that `now` in an atomic). Nothing reads a clock.
 #![no_std]
 #![deny(unsafe_code)]
 

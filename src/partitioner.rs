@@ -1,7 +1,7 @@
 //! Chooses a record's partition, the way the Java client does: an explicit
 //! partition wins; a keyed record goes to `toPositive(murmur2(key)) % n`;
 //! a keyless record sticks to one partition until that partition's batch
-//! is sent, then moves on (KIP-480).
+//! is sent or full, then moves on (KIP-480).
 
 use crate::config::PartitionerKind;
 
@@ -76,8 +76,11 @@ pub struct TopicView<'a> {
     pub sticky: &'a mut Option<u32>,
 }
 
-/// Picks partitions. Stateless but for the PRNG; sticky choices live with
-/// each topic in the accumulator, which clears them when a batch closes.
+/// Picks partitions. Stateless but for the PRNG; each topic's sticky choice
+/// lives with its queues in the accumulator (`TopicQueues::sticky`) and is
+/// moved on by `on_batch_closed`: when the sender drains the sticky
+/// partition's open batch, or when a keyless record would start a new
+/// batch there (KIP-480).
 pub struct Partitioner {
     kind: PartitionerKind,
     rng: Rng,

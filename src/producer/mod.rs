@@ -19,25 +19,26 @@
 //! known yet waits there for metadata. Each [`Producer::poll`] that has
 //! something to do runs one `drive`, in this order:
 //!
-//! 1. [`timers`]: batches and waiting records past `delivery.timeout.ms`
+//! 1. `timers`: batches and waiting records past `delivery.timeout.ms`
 //!    fail; connections past their setup or request timeout close.
-//! 2. [`cluster`]: a Metadata request if the view is due for a refresh.
-//! 3. [`sender`]: with idempotence, an InitProducerId request if a
-//!    producer id or an epoch bump is wanted ([`transaction_manager`]
-//!    decides); then ready batches are drained into Produce requests.
-//! 4. [`cluster`]: connections to leaders of partitions with batches.
+//! 2. `cluster`: a Metadata request if the view is due for a refresh.
+//! 3. `sender`: with idempotence, an InitProducerId request if a
+//!    producer id or an epoch bump is wanted and may go now
+//!    (`transaction_manager` decides); then ready batches are drained
+//!    into Produce requests.
+//! 4. `cluster`: connections to leaders of partitions with batches.
 //! 5. `close`'s deadline: what is left fails; then connections close.
 //!
-//! Every request goes out through the [`network_client`]; a new
-//! connection first goes through its [`handshake`] (TLS, ApiVersions,
+//! Every request goes out through the `network_client`; a new
+//! connection first goes through its `handshake` (TLS, ApiVersions,
 //! SASL). Responses are framed by the network client and dispatched here
-//! ([`Producer::handle_frame`]) by API to the module that owns it; a
+//! (`handle_frame`) by API to the module that owns it; a
 //! connection that drops hands each request it had in flight to
-//! [`Producer::on_request_lost`]. A Produce response's batches are the
+//! `on_request_lost`. A Produce response's batches are the
 //! sender's, by correlation id; for each partition's answer the
 //! transaction manager's `disposition` decides: complete, retry, split,
 //! bump the epoch, or fail. Every outcome leaves as a report through
-//! [`completion`].
+//! `completion`.
 
 mod cluster;
 mod completion;
@@ -56,19 +57,18 @@ use crate::accumulator::Accumulator;
 use crate::batch::single_record_batch_len;
 use crate::config::Config;
 use crate::connection::{ConnId, InFlight};
-use crate::error_codes::{self, error_name, is_retriable, CONCURRENT_TRANSACTIONS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR};
 use crate::metadata::{Metadata, TopicIdx, TopicState};
 use crate::partitioner::{Partitioner, TopicView};
 use crate::record::{Record, RecordId};
 use crate::report::{ErrorKind, ProduceError};
 use crate::request::{self, ApiKey};
-use crate::response::{self, InitProducerIdResponse, Response};
+use crate::response::{self, Response};
 
 use completion::Completion;
 use network_client::NetworkClient;
 use sender::Sender;
 pub use sender::REQUEST_BYTES_PER_DRIVE;
-use transaction_manager::{PidState, ProducerIdAndEpoch, TransactionManager};
+use transaction_manager::{PidState, TransactionManager};
 
 /// Something for the host to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -338,8 +338,10 @@ impl Producer {
 
     /// When to call `handle_timeout` if nothing else happens first; `None`
     /// when only new records or socket events can make progress. Valid
-    /// once `poll` has returned `None`. The deadlines are listed in
-    /// [`timers::Timer`].
+    /// once `poll` has returned `None`. The deadlines: a batch's
+    /// `linger.ms` or retry backoff, `delivery.timeout.ms`, a connection's
+    /// setup and request timeouts, a throttle lifting, a metadata refresh,
+    /// `close`'s deadline, an InitProducerId or reconnect backoff.
     pub fn poll_timeout(&self) -> Option<u64> {
         self.next_deadline()
     }
@@ -458,48 +460,6 @@ impl Producer {
             ApiKey::Metadata => self.metadata.on_request_failed(now, self.config.retry_backoff_ms),
             ApiKey::InitProducerId => self.transactions.on_request_failed(now, self.config.retry_backoff_ms),
             ApiKey::Produce => self.on_produce_lost(inf.correlation_id, reason, now),
-        }
-    }
-
-    // ---- the producer id (InitProducerId, sent by the sender as in the Java client) ----
-
-    fn maybe_init_producer_id(&mut self, now: u64) {
-        let unresolved = self.accumulator.queued().any(|b| self.transactions.holds_bump_back(b));
-        let in_flight = self.sender.batches_in_flight();
-        let Some(current) = self.transactions.wants_request(now, in_flight, unresolved) else { return };
-        // Nothing to do until there is something to send.
-        if self.completion.unreported() == 0 && self.transactions.state == PidState::None {
-            return;
-        }
-        let sent = self.send_to_any_broker(ApiKey::InitProducerId, now, |buf, version, cid, client_id| {
-            // Before v3 an epoch cannot be bumped: ask for a new producer id.
-            let current = if version >= 3 { current } else { ProducerIdAndEpoch::NONE };
-            request::init_producer_id(buf, version, cid, client_id, (current.producer_id, current.epoch))
-        });
-        if sent {
-            self.transactions.on_request_sent();
-        }
-    }
-
-    fn on_init_producer_id(&mut self, r: InitProducerIdResponse, now: u64) {
-        match r.error_code {
-            error_codes::NONE => {
-                self.transactions.on_granted(ProducerIdAndEpoch { producer_id: r.producer_id, epoch: r.producer_epoch });
-                self.accumulator.clear_unresolved();
-            }
-            code if is_retriable(code) || matches!(code, COORDINATOR_NOT_AVAILABLE | NOT_COORDINATOR | CONCURRENT_TRANSACTIONS) => {
-                self.outputs.push_back(Output::Warning(format!("InitProducerId failed, retrying: {}", error_name(code))));
-                self.transactions.on_request_failed(now, self.config.retry_backoff_ms);
-            }
-            code => {
-                let e = ProduceError::broker(
-                    ErrorKind::Broker,
-                    code,
-                    Some("the broker refused a producer id for idempotence (enable.idempotence=false avoids it)"),
-                );
-                self.outputs.push_back(Output::Warning(format!("idempotence failed for good: {}", e.message)));
-                self.transactions.state = PidState::Failed(e);
-            }
         }
     }
 }

@@ -8,18 +8,21 @@ use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::vec::Vec;
 
-use super::transaction_manager::{self as txn, BatchFacts, Disposition, TopicPartition};
+use super::transaction_manager::{self as txn, BatchFacts, Disposition, PidState, ProducerIdAndEpoch, TopicPartition};
 use super::{Output, Producer};
 use crate::accumulator::{Accumulator, ProducerBatch};
 use crate::batch::ProducerIdentity;
 use crate::config::Acks;
 use crate::connection::ConnId;
-use crate::error_codes::{error_name, invalidates_metadata, OUT_OF_ORDER_SEQUENCE_NUMBER};
+use crate::error_codes::{
+    self, error_name, invalidates_metadata, is_retriable, CONCURRENT_TRANSACTIONS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR,
+    OUT_OF_ORDER_SEQUENCE_NUMBER,
+};
 use crate::metadata::TopicIdx;
 use crate::partitioner::TopicView;
 use crate::report::{ErrorKind, ProduceError};
 use crate::request::{self, ApiKey, PartitionData};
-use crate::response::ProduceResponse;
+use crate::response::{InitProducerIdResponse, ProduceResponse};
 
 /// Request bytes one `drive` encodes at most: requests copy their batches,
 /// so this bounds the memory that copies take at once. What is left goes
@@ -87,12 +90,55 @@ impl Sender {
 }
 
 impl Producer {
+    /// With idempotence: asks for a producer id, or an epoch bump, when
+    /// the transaction manager wants one and nothing holds it back (the
+    /// Java `Sender.maybeSendAndPollTransactionalRequest`).
+    pub(super) fn maybe_init_producer_id(&mut self, now: u64) {
+        let unresolved = self.accumulator.queued().any(|b| self.transactions.holds_bump_back(b));
+        let in_flight = self.sender.batches_in_flight();
+        let Some(current) = self.transactions.wants_request(now, in_flight, unresolved) else { return };
+        // Nothing to do until there is something to send.
+        if self.completion.unreported() == 0 && self.transactions.state == PidState::None {
+            return;
+        }
+        let sent = self.send_to_any_broker(ApiKey::InitProducerId, now, |buf, version, cid, client_id| {
+            // Before v3 an epoch cannot be bumped: ask for a new producer id.
+            let current = if version >= 3 { current } else { ProducerIdAndEpoch::NONE };
+            request::init_producer_id(buf, version, cid, client_id, (current.producer_id, current.epoch))
+        });
+        if sent {
+            self.transactions.on_request_sent();
+        }
+    }
+
+    pub(super) fn on_init_producer_id(&mut self, r: InitProducerIdResponse, now: u64) {
+        match r.error_code {
+            error_codes::NONE => {
+                self.transactions.on_granted(ProducerIdAndEpoch { producer_id: r.producer_id, epoch: r.producer_epoch });
+                self.accumulator.clear_unresolved();
+            }
+            code if is_retriable(code) || matches!(code, COORDINATOR_NOT_AVAILABLE | NOT_COORDINATOR | CONCURRENT_TRANSACTIONS) => {
+                self.outputs.push_back(Output::Warning(format!("InitProducerId failed, retrying: {}", error_name(code))));
+                self.transactions.on_request_failed(now, self.config.retry_backoff_ms);
+            }
+            code => {
+                let e = ProduceError::broker(
+                    ErrorKind::Broker,
+                    code,
+                    Some("the broker refused a producer id for idempotence (enable.idempotence=false avoids it)"),
+                );
+                self.outputs.push_back(Output::Warning(format!("idempotence failed for good: {}", e.message)));
+                self.transactions.state = PidState::Failed(e);
+            }
+        }
+    }
+
     /// Drains ready batches into Produce requests on every ready broker
     /// connection, within `max.in.flight.requests.per.connection` and
     /// `REQUEST_BYTES_PER_DRIVE`.
     pub(super) fn send_ready_batches(&mut self, now: u64) {
         if self.config.idempotent {
-            if let super::PidState::Failed(e) = self.transactions.state.clone() {
+            if let PidState::Failed(e) = self.transactions.state.clone() {
                 let mut batches = Vec::new();
                 self.accumulator.expire(u64::MAX, |b| batches.push(b));
                 for b in batches {
@@ -240,7 +286,7 @@ impl Producer {
                 for mut b in batches {
                     self.sender.landed(&b);
                     b.unresolved = true;
-                    let err = ProduceError::broker(ErrorKind::Broker, crate::error_codes::NETWORK_EXCEPTION, None);
+                    let err = ProduceError::broker(ErrorKind::Broker, error_codes::NETWORK_EXCEPTION, None);
                     self.retry_or_fail(b, err, now);
                 }
             }
@@ -252,7 +298,7 @@ impl Producer {
     pub(super) fn on_produce_lost(&mut self, correlation_id: i32, reason: &str, now: u64) {
         for mut b in self.sender.take(correlation_id) {
             b.unresolved = true;
-            let err = ProduceError::broker(ErrorKind::Broker, crate::error_codes::NETWORK_EXCEPTION, Some(reason));
+            let err = ProduceError::broker(ErrorKind::Broker, error_codes::NETWORK_EXCEPTION, Some(reason));
             self.retry_or_fail(b, err, now);
         }
     }

@@ -154,7 +154,7 @@ fn with_acks_0_handing_the_request_over_is_delivery() {
 #[test]
 fn idempotent_batches_a_duplicate_is_delivered_and_an_out_of_order_next_batch_bumps_the_epoch() {
     let (mut p, conn) = producer_with_leader(&[("enable.idempotence", "true")]);
-    p.transactions.on_granted(super::super::ProducerIdAndEpoch { producer_id: 5, epoch: 0 });
+    p.transactions.on_granted(ProducerIdAndEpoch { producer_id: 5, epoch: 0 });
     send_and_flush(&mut p, &[b"a"], 10);
     p.on_produce(produce_in_flight(&p, conn), &response(vec![answer(DUPLICATE_SEQUENCE_NUMBER)]), 20);
     assert_eq!(reports(&mut p)[0].error, None);
