@@ -134,6 +134,20 @@ pub fn on_sasl_authenticate(c: &mut Connection, r: &SaslAuthenticateResponse<'_>
     }
 }
 
+/// A fresh SCRAM nonce: the hash of the host's entropy and a counter of
+/// the nonces drawn so far.
+pub fn scram_nonce(entropy: &[u8; 32], drawn: &mut u64) -> [u8; 24] {
+    use sha2::Digest;
+    *drawn += 1;
+    let mut h = sha2::Sha256::new();
+    h.update(entropy);
+    h.update(drawn.to_le_bytes());
+    let d: [u8; 32] = h.finalize().into();
+    let mut n = [0u8; 24];
+    n.copy_from_slice(&d[..24]);
+    n
+}
+
 impl Producer {
     /// TCP is up: start TLS (its ClientHello), or, in plaintext, ApiVersions.
     pub(super) fn start_handshake(&mut self, conn: ConnId, now: u64) {
@@ -223,19 +237,6 @@ impl Producer {
         });
         self.dirty |= sent.broke;
         Ok(())
-    }
-
-    /// A fresh SCRAM nonce from the host's entropy.
-    pub(super) fn nonce(entropy: &[u8; 32], nonces: &mut u64) -> [u8; 24] {
-        use sha2::Digest;
-        *nonces += 1;
-        let mut h = sha2::Sha256::new();
-        h.update(entropy);
-        h.update(nonces.to_le_bytes());
-        let d: [u8; 32] = h.finalize().into();
-        let mut n = [0u8; 24];
-        n.copy_from_slice(&d[..24]);
-        n
     }
 
     /// A TLS handshake failed (an untrusted or misnamed certificate, a

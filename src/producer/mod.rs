@@ -427,7 +427,7 @@ impl Producer {
             Response::SaslHandshake(r) => {
                 let Some(c) = self.client.conn_mut(conn) else { return Ok(()) };
                 let (entropy, nonces) = (&self.entropy, &mut self.nonces);
-                let step = handshake::on_sasl_handshake(c, &r, &self.config, || Producer::nonce(entropy, nonces));
+                let step = handshake::on_sasl_handshake(c, &r, &self.config, || handshake::scram_nonce(entropy, nonces));
                 self.handshake_step(conn, step, now)
             }
             Response::SaslAuthenticate(r) => {
@@ -445,6 +445,7 @@ impl Producer {
             }
             Response::Produce(r) => {
                 if r.throttle_time_ms > 0 {
+                    // KIP-219: answered at once, with a pause asked for.
                     self.client.throttle(node, now.saturating_add(r.throttle_time_ms as u64));
                 }
                 self.on_produce(inf.correlation_id, &r, now);

@@ -111,6 +111,11 @@ impl Producer {
         }
     }
 
+    /// An InitProducerId response: a new id or epoch starts every
+    /// partition's sequences again. The coordinator errors, transient for
+    /// this request though not retriable in the Java table, are asked
+    /// again after the backoff, like retriable ones; anything else fails
+    /// idempotence, and so every record, for good.
     pub(super) fn on_init_producer_id(&mut self, r: InitProducerIdResponse, now: u64) {
         match r.error_code {
             error_codes::NONE => {
@@ -469,7 +474,8 @@ impl Producer {
         self.sender.in_flight().any(earlier) || self.accumulator.partition(b.topic, b.partition).is_some_and(|q| q.batches.iter().any(earlier))
     }
 
-    /// Fails every batch in flight on any connection (at the close deadline).
+    /// Fails the batches of the Produce requests `correlation_ids` (at the
+    /// close deadline, in the order the requests were sent).
     pub(super) fn fail_in_flight(&mut self, correlation_ids: Vec<i32>, error: impl Fn() -> ProduceError) {
         for cid in correlation_ids {
             for b in self.sender.take(cid) {
@@ -478,7 +484,8 @@ impl Producer {
         }
     }
 
-    /// Node ids that lead a partition with batches waiting.
+    /// Node ids that lead a partition with batches waiting (the Java
+    /// `RecordAccumulator.ready`'s ready nodes, without the readiness).
     pub(super) fn nodes_with_batches(&self) -> alloc::collections::BTreeSet<i32> {
         let mut nodes = alloc::collections::BTreeSet::new();
         for (t, tq) in self.accumulator.topics.iter().enumerate() {
