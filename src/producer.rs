@@ -1122,7 +1122,12 @@ impl Producer {
                         if p.error_code == idem::UNKNOWN_PRODUCER_ID {
                             b.unresolved = false; // the broker holds nothing of ours here
                         }
-                        self.request_epoch_bump(&b, error_name(p.error_code), true);
+                        // Only UNKNOWN_PRODUCER_ID says the broker lost the
+                        // partition's sequences; an epoch error says nothing
+                        // of whether an earlier attempt was written, so a
+                        // batch of unknown outcome is still resolved first.
+                        let lost = p.error_code == idem::UNKNOWN_PRODUCER_ID;
+                        self.request_epoch_bump(&b, error_name(p.error_code), lost);
                         self.retry_or_fail(b, err, now);
                         continue;
                     }
