@@ -568,6 +568,27 @@ fn a_batch_written_then_answered_request_timed_out_is_not_written_again_by_an_ep
     }
 }
 
+#[test]
+fn an_epoch_error_does_not_release_a_batch_of_unknown_outcome_to_a_bump() {
+    // Found by fuzzing: INVALID_PRODUCER_EPOCH marked the partition as one
+    // whose sequences the broker lost, so its batch of unknown outcome (the
+    // first attempt was written, the answer lost) was re-stamped by the
+    // bump another partition's UNKNOWN_PRODUCER_ID asked for: written twice.
+    let mut sim = Sim::new(2, &[("t", 2)]);
+    let mut p = sim.producer(&[("linger.ms", "0"), ("retry.backoff.ms", "200")]);
+    let send_to = |sim: &mut Sim, p: &mut _, part: i32, v: &str| sim.send(p, "t", &Record { partition: Some(part), value: Some(v.as_bytes()), ..Default::default() }).unwrap();
+    let mut ids = vec![send_to(&mut sim, &mut p, 1, "first")];
+    sim.run(&mut p, sim.now + 100);
+    sim.faults.insert(("t".into(), 0), [Fault::DropAfter, Fault::Error(47)].into());
+    sim.faults.insert(("t".into(), 1), [Fault::LoseProducerState].into());
+    ids.push(send_to(&mut sim, &mut p, 0, "written, its answer lost"));
+    ids.push(send_to(&mut sim, &mut p, 1, "second"));
+    sim.run(&mut p, sim.now + 10_000);
+    sim.assert_one_report_each(ids.iter().copied());
+    assert!(sim.reports.iter().all(|r| r.error.is_none()), "{:?}", sim.reports.iter().find(|r| r.error.is_some()));
+    sim.check_delivery(true);
+}
+
 /// Which faults a seeded schedule draws.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Mix {

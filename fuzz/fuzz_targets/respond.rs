@@ -4,9 +4,9 @@
 //! connection (before or after appending), a withheld answer, garbage.
 
 use crate::broker::{Cluster, PartResult, Request};
-use crate::input::{Disp, Fate, Mode, Respond};
+use crate::input::{Disp, Fate, Respond};
 
-use super::{strict, World};
+use super::World;
 
 impl World {
     pub(super) fn respond(&mut self, r: Respond) {
@@ -75,6 +75,16 @@ impl World {
                     let (c, o) = append(self, 0);
                     (c, o, None)
                 }
+                Disp::Error(code @ (45 | 47 | 59)) if b.pid >= 0 => {
+                    // Sequence errors come from the broker's own check, as
+                    // a real broker's do: a scripted 59 loses the state
+                    // first, and a batch it holds is still a duplicate.
+                    if code == 59 {
+                        self.c.lose_state(b.topic, b.partition);
+                    }
+                    let (c, o) = append(self, 0);
+                    (c, o, None)
+                }
                 Disp::Error(code) => {
                     if code == 10 {
                         self.too_large.extend(&b.ids);
@@ -82,10 +92,6 @@ impl World {
                     (code, -1, None)
                 }
                 Disp::MoveLeader => (6, -1, Some(self.c.move_leader(b.topic, b.partition))),
-                Disp::AppendThenError(code) if self.setup.mode == Mode::Idempotent && !strict("append") => {
-                    // Known bug 3 (see world.rs): masked as a plain error.
-                    (code, -1, None)
-                }
                 Disp::AppendThenError(code) => {
                     let (c, _) = append(self, code);
                     (c, -1, None)

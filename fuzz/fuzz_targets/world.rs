@@ -17,31 +17,6 @@ const DELIVERY_TIMEOUT_MS: u64 = 30_000;
 const LIVENESS_MS: u64 = 20_000;
 const MAX_RECORDS: u64 = 3_000;
 
-/// Known producer bugs, masked unless KPC_FUZZ_STRICT says (see `strict`) so that fuzzing
-/// finds others:
-/// 1. The halves of a batch split after MESSAGE_TOO_LARGE are open
-///    batches: a record sent next joins the second half, which goes out
-///    before later batches already in flight, out of send order even
-///    with idempotence. Masked: no record is sent after a split.
-/// 2. While `flush` (or `close`) is in effect, `poll_timeout` leaves out
-///    a retry's backoff deadline, so a host that sleeps until
-///    `poll_timeout` stalls a retried batch until it expires at
-///    delivery.timeout.ms. Masked: the liveness phase also wakes the
-///    producer every KNOWN_BUG_TICK_MS.
-/// 3. A batch answered REQUEST_TIMED_OUT (or NOT_ENOUGH_REPLICAS_AFTER_APPEND)
-///    after the broker appended it is retried; if an epoch bump (for any
-///    partition) comes first, it is re-stamped in the new epoch and
-///    written twice. Masked ("append"): with idempotence such answers
-///    come without the append.
-const KNOWN_BUG_TICK_MS: u64 = 500;
-
-/// Whether known bug `what` ("split", "tick", "append") is left unmasked:
-/// KPC_FUZZ_STRICT=1 unmasks all, KPC_FUZZ_STRICT=split,append some.
-fn strict(what: &str) -> bool {
-    static S: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let s = S.get_or_init(|| std::env::var("KPC_FUZZ_STRICT").unwrap_or_default());
-    s == "1" || s.split(',').any(|w| w == what)
-}
 
 /// KPC_FUZZ_TRACE=1 prints what the producer does (to debug a crash).
 fn trace() -> bool {
@@ -135,8 +110,7 @@ impl World {
     }
 
     fn send(&mut self, topic: &str, key: Option<u8>, partition: Option<u8>, value_len: Option<u16>, headers: u8) {
-        if self.p.next_record_id() >= MAX_RECORDS || (!strict("split") && self.flags.contains("batch split")) {
-            // Known bug 1 (see KNOWN_BUG_TICK_MS): no records after a split.
+        if self.p.next_record_id() >= MAX_RECORDS {
             return;
         }
         let id = self.p.next_record_id();
@@ -348,12 +322,8 @@ impl World {
             if trace() {
                 eprintln!("t={} settle: poll_timeout {:?}, unreported {}", self.now - START, self.p.poll_timeout().map(|t| t as i64 - START as i64), self.p.unreported());
             }
-            let mut next = self.p.poll_timeout();
+            let next = self.p.poll_timeout();
             assert!(next.is_none_or(|t| t > self.now), "poll_timeout {next:?} is not after now {}", self.now);
-            if !strict("tick") && self.p.unreported() > 0 {
-                // Known bug 2 (see KNOWN_BUG_TICK_MS): the host also wakes on a tick.
-                next = Some(next.map_or(self.now + KNOWN_BUG_TICK_MS, |t| t.min(self.now + KNOWN_BUG_TICK_MS)));
-            }
             match next {
                 Some(t) if t <= until => {
                     self.now = t;

@@ -8,7 +8,7 @@ use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::vec::Vec;
 
-use super::transaction_manager::{self as txn, BatchFacts, Disposition, PidState, ProducerIdAndEpoch, TopicPartition};
+use super::transaction_manager::{self as txn, sequences_lost, BatchFacts, Disposition, PidState, ProducerIdAndEpoch, TopicPartition};
 use super::{Output, Producer};
 use crate::accumulator::{Accumulator, ProducerBatch};
 use crate::batch::ProducerIdentity;
@@ -381,7 +381,7 @@ impl Producer {
                     Some(code) => error_name(code),
                     None => "no answer",
                 };
-                self.request_epoch_bump(&b, why, true);
+                self.request_epoch_bump(&b, why, error.is_some_and(sequences_lost));
                 self.retry_or_fail(b, err, now);
             }
             Disposition::BumpEpochThenFail => {

@@ -306,8 +306,9 @@ pub enum Disposition {
     /// Retry after the backoff, if `retries` and `delivery.timeout.ms`
     /// allow.
     Retry,
-    /// The broker lost the partition's sequence state: nothing of the
-    /// partition goes until the epoch is bumped; then retry.
+    /// The partition's sequences are out of step with the broker: bump
+    /// the epoch, then retry. Whether the broker lost the partition's
+    /// state (so nothing of it goes until the bump) is [`sequences_lost`].
     BumpEpochThenRetry,
     /// Failed for good, and the partition's next sequence is unknown (an
     /// attempt may have been written, or the answer was missing): bump the
@@ -318,6 +319,18 @@ pub enum Disposition {
     ShiftAndFail,
     /// Failed for good.
     Fail,
+}
+
+/// Whether an answer that bumps the epoch says the broker lost the
+/// partition's sequences (UNKNOWN_PRODUCER_ID; OUT_OF_ORDER_SEQUENCE_NUMBER
+/// for the batch that should have followed on), so that nothing of the
+/// partition goes until the bump and its batches of unknown outcome need
+/// no resolving first. An epoch error (INVALID_PRODUCER_EPOCH,
+/// PRODUCER_FENCED) says nothing of whether an earlier attempt was
+/// written: such a batch must still be resolved before a bump re-stamps
+/// it, or it could be written twice.
+pub fn sequences_lost(code: i16) -> bool {
+    matches!(code, UNKNOWN_PRODUCER_ID | OUT_OF_ORDER_SEQUENCE_NUMBER)
 }
 
 /// Whether `code` means the batch is written: success, or, with

@@ -179,3 +179,18 @@ fn whether_an_answer_leaves_the_outcome_unknown() {
         assert_eq!(unresolved_after(code, idempotent, before), after, "{what}");
     }
 }
+
+#[test]
+fn only_a_lost_state_releases_a_partitions_batches_of_unknown_outcome_to_a_bump() {
+    // An epoch error says nothing of an earlier attempt: a batch of
+    // unknown outcome is resolved before the bump re-stamps it.
+    let table: &[(&str, i16, bool)] = &[
+        ("unknown producer id: the broker lost the sequences", UNKNOWN_PRODUCER_ID, true),
+        ("out of order for the next sequence", OUT_OF_ORDER_SEQUENCE_NUMBER, true),
+        ("invalid producer epoch", INVALID_PRODUCER_EPOCH, false),
+        ("producer fenced", PRODUCER_FENCED, false),
+    ];
+    for &(what, code, lost) in table {
+        assert_eq!(sequences_lost(code), lost, "{what}");
+    }
+}
