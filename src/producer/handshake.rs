@@ -33,8 +33,9 @@ pub enum Step {
     /// The broker cannot serve this client: drop the connection.
     Fail(String),
     /// The broker refused the credentials or the mechanism: drop the
-    /// connection, and fail every record not yet sent (once, not in a
-    /// retry loop).
+    /// connection and try the next broker; records fail only where no
+    /// broker that could serve them authenticates (see
+    /// `Producer::authentication_failed`).
     AuthenticationFailed(String),
 }
 
@@ -211,14 +212,18 @@ impl Producer {
     /// Carries out a handshake step; an error drops the connection.
     pub(super) fn handshake_step(&mut self, conn: ConnId, step: Step, now: u64) -> Result<(), String> {
         let (api, version, capacity) = match &step {
-            Step::Ready => return Ok(()),
+            Step::Ready => {
+                if let Some(node) = self.client.conn(conn).map(|c| c.node) {
+                    self.client.handshake_completed(node);
+                }
+                return Ok(());
+            }
             Step::Fail(why) => return Err(why.clone()),
             Step::AuthenticationFailed(why) => {
-                // Wrong credentials or mechanism: every record not yet sent
-                // fails with the reason; reconnects back off as after any
-                // failure.
+                // Wrong credentials or mechanism: the connection drops (the
+                // caller drops it on the error) and backs off.
                 let message = format!("SASL authentication failed: {why}");
-                self.fail_unsent(|| ProduceError::new(ErrorKind::Authentication, message.clone()));
+                self.authentication_failed(conn, &message);
                 return Err(message);
             }
             Step::ApiVersions(version) => (ApiKey::ApiVersions, *version, 64),
@@ -240,14 +245,45 @@ impl Producer {
     }
 
     /// A TLS handshake failed (an untrusted or misnamed certificate, a
-    /// broker that does not speak TLS on this port, ...): as with refused
-    /// SASL credentials, every record not yet sent fails with the reason,
-    /// once, and the connection drops; reconnects back off.
+    /// broker that does not speak TLS on this port, ...): handled as
+    /// refused SASL credentials are; the connection drops and backs off.
     fn tls_failed(&mut self, conn: ConnId, why: String, now: u64) {
         let Some(c) = self.client.conn(conn) else { return };
         let message = format!("TLS handshake with {}:{} failed: {why}", c.host, c.port);
-        self.fail_unsent(|| ProduceError::new(ErrorKind::Authentication, message.clone()));
+        self.authentication_failed(conn, &message);
         self.close_conn(conn, &message, true, now);
+    }
+
+    /// Authentication failed on `conn` (TLS or SASL refused). As in
+    /// librdkafka and the Java client, one broker refusing is no reason to
+    /// give up: its connection drops and backs off, and the next bootstrap
+    /// server or broker is tried. Records fail, with `message`, only where
+    /// no broker that could serve them can be authenticated with: a known
+    /// leader that refuses fails the batches of the partitions it leads;
+    /// once every known broker and bootstrap server has refused (before
+    /// the first metadata: every bootstrap server), every record not yet
+    /// sent fails. Each failure fails what is unsent then, so a record
+    /// fails once and later records at the next refusal, never in a loop.
+    fn authentication_failed(&mut self, conn: ConnId, message: &str) {
+        let Some(node) = self.client.conn(conn).map(|c| c.node) else { return };
+        self.client.authentication_failed(node);
+        let error = || ProduceError::new(ErrorKind::Authentication, message.into());
+        if node >= 0 {
+            let metadata = &self.metadata;
+            let mut batches = Vec::new();
+            self.accumulator.remove_partition_batches(|t, p| metadata.leader(t, p) == Some(node), |b| batches.push(b));
+            for b in batches {
+                if b.identity.is_some() {
+                    // A retry: its sequences were sent and will never be
+                    // acknowledged, as when it expires.
+                    self.request_epoch_bump(&b, "a sent batch failed authentication", false);
+                }
+                self.fail_batch(b, error());
+            }
+        }
+        if self.client.no_broker_authenticates(self.metadata.broker_ids(), self.config.bootstrap_servers.len()) {
+            self.fail_unsent(error);
+        }
     }
 }
 

@@ -100,3 +100,82 @@ fn refused_credentials_or_mechanisms_fail_authentication() {
     let ok = SaslAuthenticateResponse { error_code: NONE, error_message: None, auth_bytes: &[] };
     assert!(matches!(on_sasl_authenticate(&mut c, &ok), Step::Fail(_)), "no exchange under way");
 }
+
+// ---- what an authentication failure fails: the decision in `Producer::authentication_failed` ----
+
+use super::super::Output;
+use crate::record::Record;
+use crate::response::{BrokerMeta, MetadataResponse, PartitionMeta, TopicMeta};
+
+fn sasl_producer(bootstrap: &str) -> Producer {
+    let pairs = [
+        ("bootstrap.servers", bootstrap),
+        ("security.protocol", "SASL_PLAINTEXT"),
+        ("sasl.mechanism", "PLAIN"),
+        ("sasl.username", "u"),
+        ("sasl.password", "p"),
+        ("enable.idempotence", "false"),
+    ];
+    Producer::new(Config::from_pairs(pairs).unwrap(), 0)
+}
+
+/// A connection to `node` in the middle of SASL, refused: returns the
+/// reports it caused.
+fn refuse(p: &mut Producer, node: i32) -> Vec<crate::report::DeliveryReport> {
+    let conn = p.client.connect(node, format!("h{node}"), 9092, 0, &mut p.outputs);
+    p.client.conn_mut(conn).unwrap().state = ConnState::Authenticating;
+    let err = p.handshake_step(conn, Step::AuthenticationFailed("SASL_AUTHENTICATION_FAILED".into()), 0).unwrap_err();
+    assert!(err.contains("SASL authentication failed"), "{err}");
+    p.close_conn(conn, &err, true, 0);
+    p.outputs.drain(..).filter_map(|o| if let Output::Report(r) = o { Some(r) } else { None }).collect()
+}
+
+fn send(p: &mut Producer, partition: Option<i32>) {
+    p.send("t", &Record { value: Some(b"v"), partition, ..Default::default() }, 0).unwrap();
+}
+
+#[test]
+fn a_refusing_bootstrap_server_fails_records_only_once_every_one_has_refused() {
+    let mut p = sasl_producer("a:1,b:2,c:3");
+    send(&mut p, None);
+    assert!(refuse(&mut p, -1).is_empty(), "b and c may still authenticate");
+    assert!(refuse(&mut p, -3).is_empty(), "b may still authenticate");
+    let reports = refuse(&mut p, -2);
+    assert_eq!(reports.len(), 1);
+    let e = reports[0].error.as_ref().unwrap();
+    assert_eq!(e.kind, ErrorKind::Authentication);
+    assert!(e.message.contains("SASL_AUTHENTICATION_FAILED"), "{}", e.message);
+    assert_eq!(p.unreported(), 0);
+    // A later record fails at the next refusal: still none authenticates.
+    send(&mut p, None);
+    assert_eq!(refuse(&mut p, -1).len(), 1);
+    // Once one completes a handshake, a refusal elsewhere fails nothing.
+    let conn = p.client.connect(-2, "b".into(), 2, 0, &mut p.outputs);
+    p.handshake_step(conn, Step::Ready, 0).unwrap();
+    send(&mut p, None);
+    assert!(refuse(&mut p, -1).is_empty() && refuse(&mut p, -3).is_empty());
+    assert_eq!(p.unreported(), 1);
+}
+
+#[test]
+fn a_refusing_leader_fails_the_batches_of_its_partitions_only() {
+    let mut p = sasl_producer("a:1");
+    p.metadata.topic_index("t");
+    p.metadata.on_request_sent();
+    let partition = |partition, leader_id| PartitionMeta { error_code: NONE, partition, leader_id, leader_epoch: 0 };
+    let topic = TopicMeta { error_code: NONE, name: "t", partitions: alloc::vec![partition(0, 1), partition(1, 2)] };
+    let brokers = alloc::vec![BrokerMeta { node_id: 1, host: "k1", port: 9092 }, BrokerMeta { node_id: 2, host: "k2", port: 9092 }];
+    p.on_metadata(&MetadataResponse { brokers, topics: alloc::vec![topic], error_code: NONE }, 0);
+    send(&mut p, Some(0));
+    send(&mut p, Some(1));
+    send(&mut p, Some(1));
+    let reports = refuse(&mut p, 2);
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert_eq!((reports[0].partition, reports[0].records.len()), (1, 2), "broker 2 leads partition 1");
+    assert_eq!(reports[0].error.as_ref().unwrap().kind, ErrorKind::Authentication);
+    assert_eq!(p.unreported(), 1, "partition 0's record waits for broker 1");
+    // A refusing bootstrap server fails nothing while known brokers may
+    // still authenticate.
+    assert!(refuse(&mut p, -1).is_empty());
+    assert!(refuse(&mut p, 1).len() == 1 && p.unreported() == 0);
+}
