@@ -340,3 +340,31 @@ fn a_leader_that_refuses_fails_only_the_partitions_it_leads() {
     }
     assert!(delivered > 0 && refused > 0, "{delivered} delivered, {refused} refused");
 }
+
+#[test]
+fn a_plaintext_producer_at_a_tls_listener_is_told_to_set_security_protocol_ssl() {
+    let ca = Ca::new("test CA");
+    // The alert whole, and a byte at a time (the TLS header split).
+    for fragment in [None, Some(1)] {
+        let mut sim = Sim::new(1, &[("t", 1)]);
+        sim.tls = Some(ca.server(&BROKERS, None));
+        sim.fragment = fragment;
+        let pairs = [("bootstrap.servers", "broker-0:9092"), ("delivery.timeout.ms", "5000"), ("request.timeout.ms", "3000")];
+        let mut p = Producer::new(Config::from_pairs(pairs).expect("config"), sim.now);
+        let ids = sim.send_n(&mut p, "t", 5);
+        let start = sim.now;
+        sim.run(&mut p, start + 10);
+        // At once, at the broker's first answer.
+        let hint = "broker-0:9092 answered with a TLS record while ApiVersions was outstanding: is it a TLS listener? set security.protocol=SSL";
+        assert!(warned(&sim, &[hint]), "{:?}", sim.warnings);
+        sim.run(&mut p, start + 10_000);
+        sim.assert_one_report_each(ids.iter().copied());
+        for r in &sim.reports {
+            let e = r.error.as_ref().expect("no record may be delivered");
+            assert_eq!(e.kind, ErrorKind::TimedOut, "{e:?}");
+            assert!(e.message.contains("delivery.timeout.ms") && e.message.contains(hint), "{}", e.message);
+        }
+        // Reconnects back off (reconnect.backoff.max.ms 1 s): no storm.
+        assert!(sim.connects <= 15, "{} connection attempts in 10 s", sim.connects);
+    }
+}

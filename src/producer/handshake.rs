@@ -135,6 +135,13 @@ pub fn on_sasl_authenticate(c: &mut Connection, r: &SaslAuthenticateResponse<'_>
     }
 }
 
+/// Whether `bytes` begin like a TLS record: an alert (0x15) or a
+/// handshake (0x16), then major version 3. No Kafka response begins so:
+/// read as a frame size, that is over 350 MB.
+pub fn looks_like_tls(bytes: &[u8]) -> bool {
+    matches!(bytes, [0x15 | 0x16, 0x03, ..])
+}
+
 /// A fresh SCRAM nonce: the hash of the host's entropy and a counter of
 /// the nonces drawn so far.
 pub fn scram_nonce(entropy: &[u8; 32], drawn: &mut u64) -> [u8; 24] {
@@ -252,6 +259,25 @@ impl Producer {
         let message = format!("TLS handshake with {}:{} failed: {why}", c.host, c.port);
         self.authentication_failed(conn, &message);
         self.close_conn(conn, &message, true, now);
+    }
+
+    /// In plaintext, a connection whose ApiVersions request (its first) is
+    /// answered with a TLS record, or closed unanswered, has most likely
+    /// reached a TLS listener: a TLS broker answers bytes it cannot read
+    /// with an alert and hangs up. Without a word, the records would time
+    /// out saying only that the topic never appeared in metadata. Returns
+    /// the hint, `seen` leading it, and notes it for the records that time
+    /// out; `None` when the connection was not negotiating in plaintext.
+    pub(super) fn suspect_tls_listener(&mut self, conn: ConnId, seen: &str) -> Option<String> {
+        if self.config.tls.is_some() {
+            return None;
+        }
+        let c = self.client.conn(conn).filter(|c| c.state == ConnState::Negotiating)?;
+        let protocol = if self.config.security_protocol.uses_sasl() { "SASL_SSL" } else { "SSL" };
+        let hint = format!("{}:{} {seen} while ApiVersions was outstanding: is it a TLS listener? set security.protocol={protocol}", c.host, c.port);
+        let node = c.node;
+        self.client.suspect_tls_listener(node, hint.clone());
+        Some(hint)
     }
 
     /// Authentication failed on `conn` (TLS or SASL refused). As in

@@ -46,6 +46,10 @@ pub struct NetworkClient {
     /// authentication (TLS refused, SASL refused), until one completes:
     /// records fail only when no broker that could serve them is left.
     auth_failed: BTreeSet<i32>,
+    /// Why a plaintext connection to a node looked like it reached a TLS
+    /// listener, until a handshake with it completes: records that time
+    /// out carry it, since the timeout alone says nothing of the cause.
+    tls_listener_hints: BTreeMap<i32, String>,
 }
 
 impl Default for NetworkClient {
@@ -58,6 +62,7 @@ impl Default for NetworkClient {
             next_correlation_id: 1,
             bootstrap_cursor: 0,
             auth_failed: BTreeSet::new(),
+            tls_listener_hints: BTreeMap::new(),
         }
     }
 }
@@ -174,9 +179,11 @@ impl NetworkClient {
         self.auth_failed.insert(node);
     }
 
-    /// A handshake with `node` completed: it can be authenticated with again.
+    /// A handshake with `node` completed: it can be authenticated with
+    /// again, and is evidently no TLS listener mistaken for plaintext.
     pub fn handshake_completed(&mut self, node: i32) {
         self.auth_failed.remove(&node);
+        self.tls_listener_hints.remove(&node);
     }
 
     /// Whether no broker that could answer Metadata can be authenticated
@@ -188,6 +195,20 @@ impl NetworkClient {
         let failed = |node: i32| self.auth_failed.contains(&node);
         let bootstrap = (1..=bootstrap_servers as i32).map(|i| -i);
         known.into_iter().chain(bootstrap).all(failed)
+    }
+
+    /// `node` looks like a TLS listener to this plaintext client.
+    pub fn suspect_tls_listener(&mut self, node: i32, why: String) {
+        self.tls_listener_hints.insert(node, why);
+    }
+
+    /// Why `node` (or, with `None`, any node) looks like a TLS listener.
+    pub fn tls_listener_hint(&self, node: Option<i32>) -> Option<&str> {
+        match node {
+            Some(n) => self.tls_listener_hints.get(&n),
+            None => self.tls_listener_hints.values().next(),
+        }
+        .map(String::as_str)
     }
 
     /// The earliest time some broker (known, or bootstrap) may be dialled.

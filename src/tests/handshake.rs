@@ -179,3 +179,51 @@ fn a_refusing_leader_fails_the_batches_of_its_partitions_only() {
     assert!(refuse(&mut p, -1).is_empty());
     assert!(refuse(&mut p, 1).len() == 1 && p.unreported() == 0);
 }
+
+// ---- a plaintext client at a TLS listener ----
+
+#[test]
+fn tls_records_are_recognised_and_kafka_frames_are_not() {
+    assert!(looks_like_tls(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x32]), "an alert");
+    assert!(looks_like_tls(&[0x16, 0x03, 0x01]), "a handshake");
+    assert!(!looks_like_tls(&[0x16]), "too short to tell");
+    assert!(!looks_like_tls(&[0x00, 0x00, 0x00, 0x10]), "a frame size");
+    assert!(!looks_like_tls(&[0x17, 0x03]), "application data never comes first");
+}
+
+#[test]
+fn a_plaintext_connection_negotiating_is_suspected_of_reaching_a_tls_listener() {
+    let mut p = Producer::new(plain_config(), 0);
+    let conn = p.client.connect(-1, "h".into(), 9092, 0, &mut p.outputs);
+    assert_eq!(p.suspect_tls_listener(conn, "closed the connection"), None, "not connected yet: nothing was asked");
+    p.client.conn_mut(conn).unwrap().state = ConnState::Negotiating;
+    let hint = p.suspect_tls_listener(conn, "answered with a TLS record").unwrap();
+    assert_eq!(hint, "h:9092 answered with a TLS record while ApiVersions was outstanding: is it a TLS listener? set security.protocol=SSL");
+    assert_eq!(p.client.tls_listener_hint(None), Some(hint.as_str()));
+    assert_eq!(p.client.tls_listener_hint(Some(-1)), Some(hint.as_str()));
+    assert_eq!(p.client.tls_listener_hint(Some(3)), None);
+    // A completed handshake clears it.
+    p.handshake_step(conn, Step::Ready, 0).unwrap();
+    assert_eq!(p.client.tls_listener_hint(None), None);
+
+    // A close while negotiating warns at once, with the host's reason.
+    let conn = p.client.connect(-1, "h".into(), 9092, 0, &mut p.outputs);
+    p.client.conn_mut(conn).unwrap().state = ConnState::Negotiating;
+    p.outputs.clear();
+    p.handle_closed(conn, "Connection reset by peer", 0);
+    let warning = p.outputs.iter().find_map(|o| if let Output::Warning(w) = o { Some(w.clone()) } else { None }).unwrap();
+    assert!(warning.contains("h:9092 closed the connection (Connection reset by peer) while ApiVersions was outstanding"), "{warning}");
+    assert!(warning.ends_with("set security.protocol=SSL"), "{warning}");
+    // ...but not with TLS configured: a TLS client's trouble is another.
+    let ssl = Config::from_pairs([("bootstrap.servers", "h:9092"), ("security.protocol", "SSL")]).unwrap();
+    let mut p = Producer::with_entropy(ssl, 0, &[7; 32]);
+    let conn = p.client.connect(-1, "h".into(), 9092, 0, &mut p.outputs);
+    p.client.conn_mut(conn).unwrap().state = ConnState::Negotiating;
+    assert_eq!(p.suspect_tls_listener(conn, "closed the connection"), None);
+
+    // With SASL, the protocol to suggest is SASL_SSL.
+    let mut p = Producer::new(sasl_config(), 0);
+    let conn = p.client.connect(-1, "h".into(), 9092, 0, &mut p.outputs);
+    p.client.conn_mut(conn).unwrap().state = ConnState::Negotiating;
+    assert!(p.suspect_tls_listener(conn, "closed the connection").unwrap().ends_with("set security.protocol=SASL_SSL"));
+}
