@@ -501,6 +501,22 @@ impl Accumulator {
         }
     }
 
+    /// Removes every queued batch of the partitions `(topic, partition)`
+    /// for which `which` holds.
+    pub fn remove_partition_batches(&mut self, mut which: impl FnMut(TopicIdx, i32) -> bool, mut f: impl FnMut(ProducerBatch)) {
+        for (t, tq) in self.topics.iter_mut().enumerate() {
+            for (p, q) in tq.partitions.iter_mut().enumerate() {
+                if q.batches.is_empty() || !which(t, p as i32) {
+                    continue;
+                }
+                while let Some(b) = q.batches.pop_front() {
+                    self.queued_batches -= 1;
+                    f(b);
+                }
+            }
+        }
+    }
+
     /// Removes every queued batch of `topic`.
     pub fn remove_topic_batches(&mut self, topic: TopicIdx, mut f: impl FnMut(ProducerBatch)) {
         let Some(t) = self.topics.get_mut(topic) else { return };

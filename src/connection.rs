@@ -114,6 +114,11 @@ impl Connection {
         tls.receive(bytes, &mut self.inbuf, out)
     }
 
+    /// The received bytes not yet framed.
+    pub fn input(&self) -> &[u8] {
+        &self.inbuf
+    }
+
     /// Takes the buffered bytes, for framing without holding a borrow of
     /// the connection; hand back what is left with `restore`.
     pub fn take_input(&mut self) -> Vec<u8> {

@@ -57,6 +57,8 @@ const BROKERS: [&str; 3] = ["broker-0", "broker-1", "broker-2"];
 
 fn producer(sim: &Sim, extra: &[(&str, &str)]) -> Producer {
     let mut pairs = vec![("bootstrap.servers", "broker-0:9092"), ("security.protocol", "SSL"), ("linger.ms", "5")];
+    // A setting in `extra` replaces the default (the config refuses duplicates).
+    pairs.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
     pairs.extend_from_slice(extra);
     let config = Config::from_pairs(pairs).expect("config");
     Producer::with_entropy(config, sim.now, &[0x5a; 32])
@@ -254,4 +256,115 @@ fn tls_settings_are_checked_when_the_producer_is_created() {
     ])
     .unwrap();
     assert!(!format!("{c:?}").contains("hunter2"));
+}
+
+/// Warnings that mention all of `words`.
+fn warned(sim: &Sim, words: &[&str]) -> bool {
+    sim.warnings.iter().any(|w| words.iter().all(|word| w.contains(word)))
+}
+
+#[test]
+fn an_untrusted_bootstrap_server_is_passed_over_for_the_next() {
+    let trusted = Ca::new("trusted CA");
+    let other = Ca::new("some other CA");
+    let mut sim = Sim::new(2, &[("t", 4)]);
+    // Broker 0 leads every partition; broker 1 shows a certificate from an
+    // unknown CA, and is the first bootstrap server.
+    sim.topics.get_mut("t").unwrap().iter_mut().for_each(|p| p.leader = 0);
+    sim.tls = Some(trusted.server(&BROKERS, None));
+    sim.tls_by_node.insert(1, other.server(&BROKERS, None));
+    let bootstrap = ("bootstrap.servers", "broker-1:9092,broker-0:9092");
+    let mut p = producer(&sim, &[("ssl.ca.pem", &trusted.pem()), bootstrap]);
+    let ids = sim.send_n(&mut p, "t", 300);
+    sim.run(&mut p, sim.now + 10_000);
+    sim.assert_one_report_each(ids.iter().copied());
+    assert!(sim.reports.iter().all(|r| r.error.is_none()), "{:?}", sim.reports.iter().find(|r| r.error.is_some()));
+    sim.check_delivery(true);
+    assert!(warned(&sim, &["TLS handshake with broker-1:9092 failed", "UnknownIssuer"]), "{:?}", sim.warnings);
+}
+
+#[test]
+fn records_fail_once_when_every_bootstrap_server_refuses() {
+    let trusted = Ca::new("trusted CA");
+    let other = Ca::new("some other CA");
+    let mut sim = Sim::new(2, &[("t", 2)]);
+    sim.tls = Some(other.server(&BROKERS, None));
+    let bootstrap = ("bootstrap.servers", "broker-1:9092,broker-0:9092");
+    let mut p = producer(&sim, &[("ssl.ca.pem", &trusted.pem()), bootstrap]);
+    let ids = sim.send_n(&mut p, "t", 20);
+    sim.run(&mut p, sim.now + 10_000);
+    sim.assert_one_report_each(ids.iter().copied());
+    for r in &sim.reports {
+        let e = r.error.as_ref().expect("no record may be delivered");
+        assert_eq!(e.kind, ErrorKind::Authentication, "{e:?}");
+        assert!(e.message.contains("TLS handshake with broker-") && e.message.contains("UnknownIssuer"), "{}", e.message);
+    }
+    assert!(warned(&sim, &["broker-1:9092", "UnknownIssuer"]) && warned(&sim, &["broker-0:9092", "UnknownIssuer"]), "{:?}", sim.warnings);
+    // Both back off: no storm.
+    assert!(sim.connects <= 30, "{} connection attempts in 10 s", sim.connects);
+    // Later records fail at the next refusal, once each.
+    sim.reports.clear();
+    let later = sim.send_n(&mut p, "t", 5);
+    sim.run(&mut p, sim.now + 5_000);
+    sim.assert_one_report_each(later.iter().copied());
+    assert!(sim.reports.iter().all(|r| r.error.as_ref().is_some_and(|e| e.kind == ErrorKind::Authentication)));
+}
+
+#[test]
+fn a_leader_that_refuses_fails_only_the_partitions_it_leads() {
+    let trusted = Ca::new("trusted CA");
+    let other = Ca::new("some other CA");
+    // Partitions 0 and 2 led by broker 0 (trusted), 1 and 3 by broker 1 (not).
+    let mut sim = Sim::new(2, &[("t", 4)]);
+    sim.tls = Some(trusted.server(&BROKERS, None));
+    sim.tls_by_node.insert(1, other.server(&BROKERS, None));
+    let mut p = producer(&sim, &[("ssl.ca.pem", &trusted.pem())]);
+    let ids = sim.send_n(&mut p, "t", 400);
+    sim.run(&mut p, sim.now + 10_000);
+    sim.assert_one_report_each(ids.iter().copied());
+    sim.check_delivery(true);
+    let (mut delivered, mut refused) = (0, 0);
+    for r in &sim.reports {
+        match &r.error {
+            None => {
+                assert_eq!(r.partition % 2, 0, "only broker 0's partitions are delivered");
+                delivered += r.records.len();
+            }
+            Some(e) => {
+                assert_eq!(r.partition % 2, 1, "only broker 1's partitions fail: {e:?}");
+                assert_eq!(e.kind, ErrorKind::Authentication);
+                assert!(e.message.contains("TLS handshake with broker-1:9092 failed") && e.message.contains("UnknownIssuer"), "{}", e.message);
+                refused += r.records.len();
+            }
+        }
+    }
+    assert!(delivered > 0 && refused > 0, "{delivered} delivered, {refused} refused");
+}
+
+#[test]
+fn a_plaintext_producer_at_a_tls_listener_is_told_to_set_security_protocol_ssl() {
+    let ca = Ca::new("test CA");
+    // The alert whole, and a byte at a time (the TLS header split).
+    for fragment in [None, Some(1)] {
+        let mut sim = Sim::new(1, &[("t", 1)]);
+        sim.tls = Some(ca.server(&BROKERS, None));
+        sim.fragment = fragment;
+        let pairs = [("bootstrap.servers", "broker-0:9092"), ("delivery.timeout.ms", "5000"), ("request.timeout.ms", "3000")];
+        let mut p = Producer::new(Config::from_pairs(pairs).expect("config"), sim.now);
+        let ids = sim.send_n(&mut p, "t", 5);
+        let start = sim.now;
+        sim.run(&mut p, start + 10);
+        // At once, at the broker's first answer.
+        let hint = "broker-0:9092 answered with a TLS record while ApiVersions was outstanding: is it a TLS listener? set security.protocol=SSL";
+        assert!(warned(&sim, &[hint]), "{:?}", sim.warnings);
+        sim.run(&mut p, start + 10_000);
+        sim.assert_one_report_each(ids.iter().copied());
+        for r in &sim.reports {
+            let e = r.error.as_ref().expect("no record may be delivered");
+            assert_eq!(e.kind, ErrorKind::TimedOut, "{e:?}");
+            assert!(e.message.contains("delivery.timeout.ms") && e.message.contains(hint), "{}", e.message);
+        }
+        // Reconnects back off (reconnect.backoff.max.ms 1 s): no storm.
+        assert!(sim.connects <= 15, "{} connection attempts in 10 s", sim.connects);
+    }
 }

@@ -33,8 +33,9 @@ pub enum Step {
     /// The broker cannot serve this client: drop the connection.
     Fail(String),
     /// The broker refused the credentials or the mechanism: drop the
-    /// connection, and fail every record not yet sent (once, not in a
-    /// retry loop).
+    /// connection and try the next broker; records fail only where no
+    /// broker that could serve them authenticates (see
+    /// `Producer::authentication_failed`).
     AuthenticationFailed(String),
 }
 
@@ -134,6 +135,13 @@ pub fn on_sasl_authenticate(c: &mut Connection, r: &SaslAuthenticateResponse<'_>
     }
 }
 
+/// Whether `bytes` begin like a TLS record: an alert (0x15) or a
+/// handshake (0x16), then major version 3. No Kafka response begins so:
+/// read as a frame size, that is over 350 MB.
+pub fn looks_like_tls(bytes: &[u8]) -> bool {
+    matches!(bytes, [0x15 | 0x16, 0x03, ..])
+}
+
 /// A fresh SCRAM nonce: the hash of the host's entropy and a counter of
 /// the nonces drawn so far.
 pub fn scram_nonce(entropy: &[u8; 32], drawn: &mut u64) -> [u8; 24] {
@@ -211,14 +219,18 @@ impl Producer {
     /// Carries out a handshake step; an error drops the connection.
     pub(super) fn handshake_step(&mut self, conn: ConnId, step: Step, now: u64) -> Result<(), String> {
         let (api, version, capacity) = match &step {
-            Step::Ready => return Ok(()),
+            Step::Ready => {
+                if let Some(node) = self.client.conn(conn).map(|c| c.node) {
+                    self.client.handshake_completed(node);
+                }
+                return Ok(());
+            }
             Step::Fail(why) => return Err(why.clone()),
             Step::AuthenticationFailed(why) => {
-                // Wrong credentials or mechanism: every record not yet sent
-                // fails with the reason; reconnects back off as after any
-                // failure.
+                // Wrong credentials or mechanism: the connection drops (the
+                // caller drops it on the error) and backs off.
                 let message = format!("SASL authentication failed: {why}");
-                self.fail_unsent(|| ProduceError::new(ErrorKind::Authentication, message.clone()));
+                self.authentication_failed(conn, &message);
                 return Err(message);
             }
             Step::ApiVersions(version) => (ApiKey::ApiVersions, *version, 64),
@@ -240,14 +252,64 @@ impl Producer {
     }
 
     /// A TLS handshake failed (an untrusted or misnamed certificate, a
-    /// broker that does not speak TLS on this port, ...): as with refused
-    /// SASL credentials, every record not yet sent fails with the reason,
-    /// once, and the connection drops; reconnects back off.
+    /// broker that does not speak TLS on this port, ...): handled as
+    /// refused SASL credentials are; the connection drops and backs off.
     fn tls_failed(&mut self, conn: ConnId, why: String, now: u64) {
         let Some(c) = self.client.conn(conn) else { return };
         let message = format!("TLS handshake with {}:{} failed: {why}", c.host, c.port);
-        self.fail_unsent(|| ProduceError::new(ErrorKind::Authentication, message.clone()));
+        self.authentication_failed(conn, &message);
         self.close_conn(conn, &message, true, now);
+    }
+
+    /// In plaintext, a connection whose ApiVersions request (its first) is
+    /// answered with a TLS record, or closed unanswered, has most likely
+    /// reached a TLS listener: a TLS broker answers bytes it cannot read
+    /// with an alert and hangs up. Without a word, the records would time
+    /// out saying only that the topic never appeared in metadata. Returns
+    /// the hint, `seen` leading it, and notes it for the records that time
+    /// out; `None` when the connection was not negotiating in plaintext.
+    pub(super) fn suspect_tls_listener(&mut self, conn: ConnId, seen: &str) -> Option<String> {
+        if self.config.tls.is_some() {
+            return None;
+        }
+        let c = self.client.conn(conn).filter(|c| c.state == ConnState::Negotiating)?;
+        let protocol = if self.config.security_protocol.uses_sasl() { "SASL_SSL" } else { "SSL" };
+        let hint = format!("{}:{} {seen} while ApiVersions was outstanding: is it a TLS listener? set security.protocol={protocol}", c.host, c.port);
+        let node = c.node;
+        self.client.suspect_tls_listener(node, hint.clone());
+        Some(hint)
+    }
+
+    /// Authentication failed on `conn` (TLS or SASL refused). As in
+    /// librdkafka and the Java client, one broker refusing is no reason to
+    /// give up: its connection drops and backs off, and the next bootstrap
+    /// server or broker is tried. Records fail, with `message`, only where
+    /// no broker that could serve them can be authenticated with: a known
+    /// leader that refuses fails the batches of the partitions it leads;
+    /// once every known broker and bootstrap server has refused (before
+    /// the first metadata: every bootstrap server), every record not yet
+    /// sent fails. Each failure fails what is unsent then, so a record
+    /// fails once and later records at the next refusal, never in a loop.
+    fn authentication_failed(&mut self, conn: ConnId, message: &str) {
+        let Some(node) = self.client.conn(conn).map(|c| c.node) else { return };
+        self.client.authentication_failed(node);
+        let error = || ProduceError::new(ErrorKind::Authentication, message.into());
+        if node >= 0 {
+            let metadata = &self.metadata;
+            let mut batches = Vec::new();
+            self.accumulator.remove_partition_batches(|t, p| metadata.leader(t, p) == Some(node), |b| batches.push(b));
+            for b in batches {
+                if b.identity.is_some() {
+                    // A retry: its sequences were sent and will never be
+                    // acknowledged, as when it expires.
+                    self.request_epoch_bump(&b, "a sent batch failed authentication", false);
+                }
+                self.fail_batch(b, error());
+            }
+        }
+        if self.client.no_broker_authenticates(self.metadata.broker_ids(), self.config.bootstrap_servers.len()) {
+            self.fail_unsent(error);
+        }
     }
 }
 

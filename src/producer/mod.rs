@@ -303,7 +303,8 @@ impl Producer {
     /// The connection `conn` is closed or could not be opened.
     pub fn handle_closed(&mut self, conn: ConnId, reason: &str, now: u64) {
         self.dirty = true;
-        self.close_conn(conn, reason, false, now);
+        let hint = self.suspect_tls_listener(conn, &format!("closed the connection ({reason})"));
+        self.close_conn(conn, hint.as_deref().unwrap_or(reason), false, now);
     }
 
     /// Bytes arrived on `conn`.
@@ -315,6 +316,12 @@ impl Producer {
             }
         } else if let Some(c) = self.client.conn_mut(conn) {
             c.receive(bytes);
+            if handshake::looks_like_tls(c.input()) {
+                if let Some(hint) = self.suspect_tls_listener(conn, "answered with a TLS record") {
+                    self.close_conn(conn, &hint, true, now);
+                    return;
+                }
+            }
         } else {
             return;
         }

@@ -4,7 +4,7 @@
 //! encode, note it in flight, hand it to the host, encrypted with TLS).
 //! Responses are framed here and handed to the producer's dispatch.
 
-use alloc::collections::{BTreeMap, VecDeque};
+use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -42,6 +42,14 @@ pub struct NetworkClient {
     next_correlation_id: i32,
     /// The bootstrap server to try next.
     pub bootstrap_cursor: usize,
+    /// Brokers and bootstrap servers whose last handshake failed
+    /// authentication (TLS refused, SASL refused), until one completes:
+    /// records fail only when no broker that could serve them is left.
+    auth_failed: BTreeSet<i32>,
+    /// Why a plaintext connection to a node looked like it reached a TLS
+    /// listener, until a handshake with it completes: records that time
+    /// out carry it, since the timeout alone says nothing of the cause.
+    tls_listener_hints: BTreeMap<i32, String>,
 }
 
 impl Default for NetworkClient {
@@ -53,6 +61,8 @@ impl Default for NetworkClient {
             next_conn_id: 1,
             next_correlation_id: 1,
             bootstrap_cursor: 0,
+            auth_failed: BTreeSet::new(),
+            tls_listener_hints: BTreeMap::new(),
         }
     }
 }
@@ -160,6 +170,45 @@ impl NetworkClient {
     /// When `node` may be dialled again, if it is backing off.
     pub fn reconnect_at(&self, node: i32) -> Option<u64> {
         self.node_backoff.get(&node).map(|b| b.until_ms)
+    }
+
+    /// `node` refused authentication: its connection drops and backs off
+    /// like any other; whether records fail is `no_broker_authenticates`'s
+    /// (or, for a leader, the caller's) decision.
+    pub fn authentication_failed(&mut self, node: i32) {
+        self.auth_failed.insert(node);
+    }
+
+    /// A handshake with `node` completed: it can be authenticated with
+    /// again, and is evidently no TLS listener mistaken for plaintext.
+    pub fn handshake_completed(&mut self, node: i32) {
+        self.auth_failed.remove(&node);
+        self.tls_listener_hints.remove(&node);
+    }
+
+    /// Whether no broker that could answer Metadata can be authenticated
+    /// with: every known broker and every bootstrap server failed
+    /// authentication at its last attempt. Before metadata (`known`
+    /// empty), that is every bootstrap server, as in librdkafka and the
+    /// Java client, which move on to the next before giving up.
+    pub fn no_broker_authenticates(&self, known: impl IntoIterator<Item = i32>, bootstrap_servers: usize) -> bool {
+        let failed = |node: i32| self.auth_failed.contains(&node);
+        let bootstrap = (1..=bootstrap_servers as i32).map(|i| -i);
+        known.into_iter().chain(bootstrap).all(failed)
+    }
+
+    /// `node` looks like a TLS listener to this plaintext client.
+    pub fn suspect_tls_listener(&mut self, node: i32, why: String) {
+        self.tls_listener_hints.insert(node, why);
+    }
+
+    /// Why `node` (or, with `None`, any node) looks like a TLS listener.
+    pub fn tls_listener_hint(&self, node: Option<i32>) -> Option<&str> {
+        match node {
+            Some(n) => self.tls_listener_hints.get(&n),
+            None => self.tls_listener_hints.values().next(),
+        }
+        .map(String::as_str)
     }
 
     /// The earliest time some broker (known, or bootstrap) may be dialled.

@@ -149,9 +149,11 @@ impl Producer {
                     // Its sequences were sent and will never be acknowledged.
                     self.request_epoch_bump(&b, "a sent batch expired", false);
                 }
+                let leader = self.metadata.leader(b.topic, b.partition);
                 let msg = format!(
-                    "delivery.timeout.ms ({dt} ms) passed after {} attempt(s) before the batch was acknowledged",
-                    b.attempts
+                    "delivery.timeout.ms ({dt} ms) passed after {} attempt(s) before the batch was acknowledged{}",
+                    b.attempts,
+                    self.likely_cause(leader)
                 );
                 self.fail_batch(b, ProduceError::new(ErrorKind::TimedOut, msg));
             }
@@ -191,6 +193,13 @@ impl Producer {
         }
     }
 
+    /// What a timeout's message adds about its likely cause: a broker that
+    /// looked like a TLS listener to this plaintext client (`leader`, or,
+    /// without one, as for records waiting for metadata, any).
+    fn likely_cause(&self, leader: Option<i32>) -> String {
+        self.client.tls_listener_hint(leader).map(|h| format!("; likely cause: {h}")).unwrap_or_default()
+    }
+
     /// Fails the waiting records of topic `t` accepted at or before `cutoff`.
     fn expire_pending(&mut self, t: TopicIdx, cutoff: u64, dt: u64) {
         let mut pending = self.accumulator.take_pending(t);
@@ -207,9 +216,10 @@ impl Producer {
         self.accumulator.reserved += keep.reserved;
         self.accumulator.topics[t].pending = keep;
         let name = &self.metadata.topic(t).name;
+        let cause = self.likely_cause(None);
         let why = match self.metadata.topic(t).state {
-            TopicState::Unknown => format!("topic {name} not present in metadata after delivery.timeout.ms ({dt} ms)"),
-            _ => format!("delivery.timeout.ms ({dt} ms) passed waiting for metadata of topic {name}"),
+            TopicState::Unknown => format!("topic {name} not present in metadata after delivery.timeout.ms ({dt} ms){cause}"),
+            _ => format!("delivery.timeout.ms ({dt} ms) passed waiting for metadata of topic {name}{cause}"),
         };
         self.report_ids(t, -1, expired, ProduceError::new(ErrorKind::TimedOut, why));
     }

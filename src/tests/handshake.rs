@@ -100,3 +100,130 @@ fn refused_credentials_or_mechanisms_fail_authentication() {
     let ok = SaslAuthenticateResponse { error_code: NONE, error_message: None, auth_bytes: &[] };
     assert!(matches!(on_sasl_authenticate(&mut c, &ok), Step::Fail(_)), "no exchange under way");
 }
+
+// ---- what an authentication failure fails: the decision in `Producer::authentication_failed` ----
+
+use super::super::Output;
+use crate::record::Record;
+use crate::response::{BrokerMeta, MetadataResponse, PartitionMeta, TopicMeta};
+
+fn sasl_producer(bootstrap: &str) -> Producer {
+    let pairs = [
+        ("bootstrap.servers", bootstrap),
+        ("security.protocol", "SASL_PLAINTEXT"),
+        ("sasl.mechanism", "PLAIN"),
+        ("sasl.username", "u"),
+        ("sasl.password", "p"),
+        ("enable.idempotence", "false"),
+    ];
+    Producer::new(Config::from_pairs(pairs).unwrap(), 0)
+}
+
+/// A connection to `node` in the middle of SASL, refused: returns the
+/// reports it caused.
+fn refuse(p: &mut Producer, node: i32) -> Vec<crate::report::DeliveryReport> {
+    let conn = p.client.connect(node, format!("h{node}"), 9092, 0, &mut p.outputs);
+    p.client.conn_mut(conn).unwrap().state = ConnState::Authenticating;
+    let err = p.handshake_step(conn, Step::AuthenticationFailed("SASL_AUTHENTICATION_FAILED".into()), 0).unwrap_err();
+    assert!(err.contains("SASL authentication failed"), "{err}");
+    p.close_conn(conn, &err, true, 0);
+    p.outputs.drain(..).filter_map(|o| if let Output::Report(r) = o { Some(r) } else { None }).collect()
+}
+
+fn send(p: &mut Producer, partition: Option<i32>) {
+    p.send("t", &Record { value: Some(b"v"), partition, ..Default::default() }, 0).unwrap();
+}
+
+#[test]
+fn a_refusing_bootstrap_server_fails_records_only_once_every_one_has_refused() {
+    let mut p = sasl_producer("a:1,b:2,c:3");
+    send(&mut p, None);
+    assert!(refuse(&mut p, -1).is_empty(), "b and c may still authenticate");
+    assert!(refuse(&mut p, -3).is_empty(), "b may still authenticate");
+    let reports = refuse(&mut p, -2);
+    assert_eq!(reports.len(), 1);
+    let e = reports[0].error.as_ref().unwrap();
+    assert_eq!(e.kind, ErrorKind::Authentication);
+    assert!(e.message.contains("SASL_AUTHENTICATION_FAILED"), "{}", e.message);
+    assert_eq!(p.unreported(), 0);
+    // A later record fails at the next refusal: still none authenticates.
+    send(&mut p, None);
+    assert_eq!(refuse(&mut p, -1).len(), 1);
+    // Once one completes a handshake, a refusal elsewhere fails nothing.
+    let conn = p.client.connect(-2, "b".into(), 2, 0, &mut p.outputs);
+    p.handshake_step(conn, Step::Ready, 0).unwrap();
+    send(&mut p, None);
+    assert!(refuse(&mut p, -1).is_empty() && refuse(&mut p, -3).is_empty());
+    assert_eq!(p.unreported(), 1);
+}
+
+#[test]
+fn a_refusing_leader_fails_the_batches_of_its_partitions_only() {
+    let mut p = sasl_producer("a:1");
+    p.metadata.topic_index("t");
+    p.metadata.on_request_sent();
+    let partition = |partition, leader_id| PartitionMeta { error_code: NONE, partition, leader_id, leader_epoch: 0 };
+    let topic = TopicMeta { error_code: NONE, name: "t", partitions: alloc::vec![partition(0, 1), partition(1, 2)] };
+    let brokers = alloc::vec![BrokerMeta { node_id: 1, host: "k1", port: 9092 }, BrokerMeta { node_id: 2, host: "k2", port: 9092 }];
+    p.on_metadata(&MetadataResponse { brokers, topics: alloc::vec![topic], error_code: NONE }, 0);
+    send(&mut p, Some(0));
+    send(&mut p, Some(1));
+    send(&mut p, Some(1));
+    let reports = refuse(&mut p, 2);
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert_eq!((reports[0].partition, reports[0].records.len()), (1, 2), "broker 2 leads partition 1");
+    assert_eq!(reports[0].error.as_ref().unwrap().kind, ErrorKind::Authentication);
+    assert_eq!(p.unreported(), 1, "partition 0's record waits for broker 1");
+    // A refusing bootstrap server fails nothing while known brokers may
+    // still authenticate.
+    assert!(refuse(&mut p, -1).is_empty());
+    assert!(refuse(&mut p, 1).len() == 1 && p.unreported() == 0);
+}
+
+// ---- a plaintext client at a TLS listener ----
+
+#[test]
+fn tls_records_are_recognised_and_kafka_frames_are_not() {
+    assert!(looks_like_tls(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x32]), "an alert");
+    assert!(looks_like_tls(&[0x16, 0x03, 0x01]), "a handshake");
+    assert!(!looks_like_tls(&[0x16]), "too short to tell");
+    assert!(!looks_like_tls(&[0x00, 0x00, 0x00, 0x10]), "a frame size");
+    assert!(!looks_like_tls(&[0x17, 0x03]), "application data never comes first");
+}
+
+#[test]
+fn a_plaintext_connection_negotiating_is_suspected_of_reaching_a_tls_listener() {
+    let mut p = Producer::new(plain_config(), 0);
+    let conn = p.client.connect(-1, "h".into(), 9092, 0, &mut p.outputs);
+    assert_eq!(p.suspect_tls_listener(conn, "closed the connection"), None, "not connected yet: nothing was asked");
+    p.client.conn_mut(conn).unwrap().state = ConnState::Negotiating;
+    let hint = p.suspect_tls_listener(conn, "answered with a TLS record").unwrap();
+    assert_eq!(hint, "h:9092 answered with a TLS record while ApiVersions was outstanding: is it a TLS listener? set security.protocol=SSL");
+    assert_eq!(p.client.tls_listener_hint(None), Some(hint.as_str()));
+    assert_eq!(p.client.tls_listener_hint(Some(-1)), Some(hint.as_str()));
+    assert_eq!(p.client.tls_listener_hint(Some(3)), None);
+    // A completed handshake clears it.
+    p.handshake_step(conn, Step::Ready, 0).unwrap();
+    assert_eq!(p.client.tls_listener_hint(None), None);
+
+    // A close while negotiating warns at once, with the host's reason.
+    let conn = p.client.connect(-1, "h".into(), 9092, 0, &mut p.outputs);
+    p.client.conn_mut(conn).unwrap().state = ConnState::Negotiating;
+    p.outputs.clear();
+    p.handle_closed(conn, "Connection reset by peer", 0);
+    let warning = p.outputs.iter().find_map(|o| if let Output::Warning(w) = o { Some(w.clone()) } else { None }).unwrap();
+    assert!(warning.contains("h:9092 closed the connection (Connection reset by peer) while ApiVersions was outstanding"), "{warning}");
+    assert!(warning.ends_with("set security.protocol=SSL"), "{warning}");
+    // ...but not with TLS configured: a TLS client's trouble is another.
+    let ssl = Config::from_pairs([("bootstrap.servers", "h:9092"), ("security.protocol", "SSL")]).unwrap();
+    let mut p = Producer::with_entropy(ssl, 0, &[7; 32]);
+    let conn = p.client.connect(-1, "h".into(), 9092, 0, &mut p.outputs);
+    p.client.conn_mut(conn).unwrap().state = ConnState::Negotiating;
+    assert_eq!(p.suspect_tls_listener(conn, "closed the connection"), None);
+
+    // With SASL, the protocol to suggest is SASL_SSL.
+    let mut p = Producer::new(sasl_config(), 0);
+    let conn = p.client.connect(-1, "h".into(), 9092, 0, &mut p.outputs);
+    p.client.conn_mut(conn).unwrap().state = ConnState::Negotiating;
+    assert!(p.suspect_tls_listener(conn, "closed the connection").unwrap().ends_with("set security.protocol=SASL_SSL"));
+}

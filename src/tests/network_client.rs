@@ -77,3 +77,19 @@ fn produce_goes_to_ready_broker_connections_not_throttled_and_metadata_to_the_le
     client.send_request(two, ApiKey::Metadata, 12, 8, true, 0, &mut out, |_, _| {});
     assert_eq!(client.least_loaded_ready().map(|c| c.id), Some(bootstrap));
 }
+
+#[test]
+fn no_broker_authenticates_once_every_known_broker_and_bootstrap_server_refused() {
+    let mut client = NetworkClient::default();
+    assert!(!client.no_broker_authenticates([], 2));
+    client.authentication_failed(-1);
+    assert!(!client.no_broker_authenticates([], 2), "bootstrap server 2 was not tried");
+    client.authentication_failed(-2);
+    assert!(client.no_broker_authenticates([], 2));
+    assert!(!client.no_broker_authenticates([1, 2], 2), "known brokers were not tried");
+    client.authentication_failed(1);
+    client.authentication_failed(2);
+    assert!(client.no_broker_authenticates([1, 2], 2));
+    client.handshake_completed(2);
+    assert!(!client.no_broker_authenticates([1, 2], 2), "broker 2 authenticated since");
+}

@@ -104,6 +104,9 @@ pub struct Sim {
     /// Brokers terminate TLS with this configuration (rustls with ring, a
     /// crypto implementation independent of the producer's).
     pub tls: Option<std::sync::Arc<rustls::ServerConfig>>,
+    /// Per broker, a TLS configuration in place of `tls` (a broker whose
+    /// certificate differs from the others').
+    pub tls_by_node: HashMap<i32, std::sync::Arc<rustls::ServerConfig>>,
     /// TLS errors the brokers saw.
     pub tls_errors: Vec<String>,
     pub connects: usize,
@@ -209,6 +212,7 @@ impl Sim {
             conns: HashMap::new(),
             to_producer: VecDeque::new(),
             tls: None,
+            tls_by_node: HashMap::new(),
             tls_errors: Vec::new(),
             connects: 0,
             fragment: None,
@@ -277,7 +281,8 @@ impl Sim {
                         let node = host.strip_prefix("broker-").and_then(|n| n.parse().ok()).unwrap_or(-1);
                         self.connects += 1;
                         if self.brokers.get(&node) == Some(&port) {
-                            let tls = self.tls.clone().map(|c| rustls::ServerConnection::new(c).expect("server session"));
+                            let config = self.tls_by_node.get(&node).or(self.tls.as_ref()).cloned();
+                            let tls = config.map(|c| rustls::ServerConnection::new(c).expect("server session"));
                             self.conns.insert(conn, SimConn { node, inbuf: Vec::new(), tls, outbox: VecDeque::new() });
                             self.connecting.push_back(conn);
                         } else {
