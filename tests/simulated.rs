@@ -641,27 +641,7 @@ fn schedule(seed: u64, mix: Mix) -> (usize, Sim) {
     }
     for (t, p) in [("a", 0), ("a", 1), ("a", 2), ("b", 0), ("b", 1)] {
         let faults: Vec<Fault> = (0..rng.below(4))
-            .map(|_| match mix {
-                Mix::Fatal => Fault::Error(87),
-                Mix::Transient => match rng.below(if idempotent { 7 } else { 6 }) {
-                    0 => Fault::Error([6, 7, 19, 3][rng.below(4) as usize]),
-                    5 => Fault::AppendThenError([7, 20][rng.below(2) as usize]),
-                    1 => Fault::DropBefore,
-                    2 => Fault::DropAfter,
-                    3 => Fault::Stall(500 + rng.below(3_000)),
-                    4 => Fault::Throttle(rng.below(2_000)),
-                    _ => Fault::LoseProducerState,
-                },
-                Mix::Any => match rng.below(if idempotent { 8 } else { 6 }) {
-                    0 => Fault::Error([6, 7, 19, 10, 87, 3][rng.below(6) as usize]),
-                    5 => Fault::AppendThenError([7, 20][rng.below(2) as usize]),
-                    1 => Fault::DropBefore,
-                    2 => Fault::DropAfter,
-                    3 => Fault::Stall(500 + rng.below(3_000)),
-                    4 => Fault::Throttle(rng.below(2_000)),
-                    _ => Fault::LoseProducerState,
-                },
-            })
+            .map(|_| draw_fault(&mut rng, mix, idempotent))
             .collect();
         sim.faults.insert((t.into(), p), faults.into());
         if mix != Mix::Fatal && rng.below(5) == 0 {
@@ -722,6 +702,25 @@ fn schedule(seed: u64, mix: Mix) -> (usize, Sim) {
     assert!(sim.violations.is_empty(), "seed {seed}: {:?}", sim.violations);
     assert_eq!(sim.throttle_violations, 0, "seed {seed}: sent to a broker that throttled us");
     (sim.faults_injected, sim)
+}
+
+/// One fault for a partition's next Produce request. Lost producer state
+/// only with idempotence (without, the broker keeps no state to lose).
+fn draw_fault(rng: &mut Rng, mix: Mix, idempotent: bool) -> Fault {
+    let (errors, lost_state): (&[i16], u64) = match mix {
+        Mix::Fatal => return Fault::Error(87),
+        Mix::Transient => (&[6, 7, 19, 3], 1),
+        Mix::Any => (&[6, 7, 19, 10, 87, 3], 2),
+    };
+    match rng.below(6 + if idempotent { lost_state } else { 0 }) {
+        0 => Fault::Error(errors[rng.below(errors.len() as u64) as usize]),
+        1 => Fault::DropBefore,
+        2 => Fault::DropAfter,
+        3 => Fault::Stall(500 + rng.below(3_000)),
+        4 => Fault::Throttle(rng.below(2_000)),
+        5 => Fault::AppendThenError([7, 20][rng.below(2) as usize]),
+        _ => Fault::LoseProducerState,
+    }
 }
 
 /// Runs `schedule` for each seed, naming the seed that fails and how to
