@@ -149,21 +149,25 @@ impl Runtime {
     pub fn load_with_cache(path: &Path, cache_dir: Option<&Path>) -> Result<(Runtime, LoadOutcome)> {
         let hint = "build it with `cargo build --release --target wasm32-wasip2 -p kafka-producer-component`";
         let engine = new_engine()?;
-        let bytes = std::fs::read(path).with_context(|| format!("reading component {} ({hint})", path.display()))?;
-        // A .wasm starts with `\0asm`, a precompiled artifact is an ELF file
-        // that wasmtime marks as a module or a component.
-        match WasmEngine::detect_precompiled(&bytes) {
-            Some(wasmtime::Precompiled::Component) => {
-                drop(bytes);
-                let component = deserialize_trusted(&engine, path)
-                    .with_context(|| format!("loading precompiled component {} (was it compiled by wasmtime 48.0.8 with default settings?)", path.display()))?;
-                return Ok((Runtime { engine, component }, LoadOutcome::Precompiled));
+        let read_err = || format!("reading component {} ({hint})", path.display());
+        // A .wasm starts with `\0asm`; a precompiled artifact is an ELF file
+        // that wasmtime marks as a module or a component. Only the header is
+        // read here: the artifact itself is mapped, not read.
+        let mut magic = [0u8; 4];
+        std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic)).with_context(read_err)?;
+        if &magic == b"\x7fELF" {
+            match WasmEngine::detect_precompiled_file(path).map_err(anyhow::Error::from).with_context(read_err)? {
+                Some(wasmtime::Precompiled::Component) => {
+                    let component = deserialize_trusted(&engine, path).with_context(|| {
+                        format!("loading precompiled component {} (was it compiled by wasmtime 48.0.8 with default settings?)", path.display())
+                    })?;
+                    return Ok((Runtime { engine, component }, LoadOutcome::Precompiled));
+                }
+                Some(wasmtime::Precompiled::Module) => bail!("{} is a precompiled core module, not a component", path.display()),
+                None => bail!("{} is an ELF file but not a wasmtime artifact", path.display()),
             }
-            Some(wasmtime::Precompiled::Module) => {
-                bail!("{} is a precompiled core module, not a component", path.display())
-            }
-            None => {}
         }
+        let bytes = std::fs::read(path).with_context(read_err)?;
         let cache_file = cache_dir.map(|dir| {
             let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("component");
             let engine_hash = hash_of(engine.precompile_compatibility_hash());
