@@ -93,9 +93,11 @@ fn new_engine() -> Result<WasmEngine> {
 /// which is exactly as trusted as this binary. wasmtime itself checks the
 /// ELF header, that it is a component, and that the artifact was compiled
 /// by this wasmtime version with compatible settings, and returns an error
-/// (never UB) for a stale, truncated or foreign file; only a file forged or
-/// corrupted in its code section by someone who can write the cache (and
-/// so could equally replace this binary) is outside what this guards.
+/// (never UB) for a stale, truncated or foreign file (host-tests'
+/// compile_cache tries garbage and a half file). Not guarded against: a
+/// file whose code bytes were altered in place, by someone who can write
+/// the cache (and so could equally replace this binary) or by disk
+/// corruption; there is no checksum over the artifact.
 fn deserialize_trusted(engine: &WasmEngine, path: &Path) -> Result<Component> {
     // SAFETY: see above: `path` is this host's own cache file or a
     // precompiled artifact the user supplied, and wasmtime validates its
