@@ -21,7 +21,8 @@ Produces each line of FILEs (or stdin) as one record.
   -p PARTITION        send every record to this partition
   -X KEY=VALUE        producer property, e.g. -X acks=1 -X linger.ms=20 (repeatable)
   --partitions N      partitions of the topic on the embedded broker (default: 3)
-  --component PATH    the engine component (default: the cargo build output)
+  --component PATH    the engine component, .wasm or precompiled .cwasm (default: the cargo build output;
+                      compiled once and cached, see the README's Start-up)
   -v                  print producer warnings (dropped connections and the like)
   -h                  this help";
 
