@@ -9,7 +9,8 @@
 //! it sent (`oracle.rs`), so a bug the producer's encoder and decoder
 //! share cannot cancel out.
 
-#![allow(dead_code)]
+// Each test binary that includes this module uses a part of it.
+#![allow(dead_code, unused_imports)]
 
 mod broker;
 mod oracle;
