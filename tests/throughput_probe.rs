@@ -1,12 +1,15 @@
 //! A measurement, not a test (ignored by default): the producer core's own
-//! CPU time for N records (100-byte values, 64 keys, 6 partitions,
-//! linger.ms=5) against an instant fake broker, counting only the time
+//! CPU time for N records (100-byte values, or PROBE_VALUE_BYTES; 64
+//! keys, 6 partitions, linger.ms=5, every record's report drained)
+//! against an instant fake broker, counting only the time
 //! spent inside `Producer` calls (the broker's decoding and encoding with
 //! kafka-protocol is left out). For before/after comparisons of changes
 //! to the core:
 //!
 //!   PROBE_N=5000000 PROBE_IDEMPOTENT=true cargo test --profile host \
 //!       -p kafka-producer-component --test throughput_probe -- --ignored --nocapture
+//!
+//! `bash scripts/bench_core.sh` runs it for 100 B and 1 KB values.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -111,6 +114,7 @@ impl Broker {
 fn throughput_probe() {
     let n: u64 = std::env::var("PROBE_N").ok().and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
     let idempotent = std::env::var("PROBE_IDEMPOTENT").map_or("true".to_string(), |s| s);
+    let value_bytes: usize = std::env::var("PROBE_VALUE_BYTES").ok().and_then(|s| s.parse().ok()).unwrap_or(100);
     let config =
         Config::from_pairs([("bootstrap.servers", "b:9092"), ("linger.ms", "5"), ("enable.idempotence", idempotent.as_str())]).unwrap();
     let mut now = 1_000_000u64;
@@ -122,7 +126,7 @@ fn throughput_probe() {
     };
     let mut p = Producer::new(config, now);
     let mut broker = Broker { inbuf: Default::default(), offsets: Default::default(), out: VecDeque::new() };
-    let value = [7u8; 100];
+    let value = vec![7u8; value_bytes];
     let (mut sent, mut reported) = (0u64, 0u64);
     let start = Instant::now();
     while reported < n {
@@ -172,10 +176,11 @@ fn throughput_probe() {
         }
     }
     let total = start.elapsed();
+    let secs = in_producer.as_secs_f64();
     println!(
-        "PROBE n={n} idempotent={idempotent}: producer {:.3} s ({:.0} records/s of producer time), total {:.3} s",
-        in_producer.as_secs_f64(),
-        n as f64 / in_producer.as_secs_f64(),
+        "PROBE n={n} value={value_bytes} B idempotent={idempotent}: producer {secs:.3} s ({:.0} records/s, {:.0} MB/s of values, of producer time), total {:.3} s",
+        n as f64 / secs,
+        (n as f64 * value_bytes as f64) / secs / 1e6,
         total.as_secs_f64()
     );
 }
