@@ -59,8 +59,28 @@ pub enum PartitionerKind {
     #[serde(rename = "murmur2")]
     Murmur2,
     /// Keys are ignored: every record sticks to a partition per batch.
+    /// librdkafka's `random` picks a partition per record instead; ours
+    /// is sticky (KIP-480), which batches better and spreads the same.
     #[serde(rename = "random")]
     Random,
+    /// librdkafka's `consistent`: CRC-32 (IEEE) of the key, modulo the
+    /// partition count; a null or empty key hashes as zero bytes (CRC 0,
+    /// so partition 0).
+    #[serde(rename = "consistent")]
+    Consistent,
+    /// librdkafka's default, `consistent_random`: keyed records as
+    /// `consistent`; null *or empty* keys stick to a partition (KIP-480).
+    #[serde(rename = "consistent_random")]
+    ConsistentRandom,
+    /// librdkafka's `fnv1a` (Sarama's hash partitioner): FNV-1a 32-bit of
+    /// the key, absolute value as a signed 32-bit, modulo the partition
+    /// count; a null key hashes as empty.
+    #[serde(rename = "fnv1a")]
+    Fnv1a,
+    /// librdkafka's `fnv1a_random`: keyed records (even an empty key) as
+    /// `fnv1a`; null keys stick to a partition (KIP-480).
+    #[serde(rename = "fnv1a_random")]
+    Fnv1aRandom,
 }
 
 pub use crate::codec::Codec as Compression;
