@@ -22,6 +22,24 @@ fn java_and_librdkafka_names_parse_into_typed_settings() {
 }
 
 #[test]
+fn every_partitioner_name_parses() {
+    for (name, kind) in [
+        ("murmur2_random", PartitionerKind::Murmur2Random),
+        ("murmur2", PartitionerKind::Murmur2),
+        ("random", PartitionerKind::Random),
+        ("consistent", PartitionerKind::Consistent),
+        ("consistent_random", PartitionerKind::ConsistentRandom),
+        ("fnv1a", PartitionerKind::Fnv1a),
+        ("fnv1a_random", PartitionerKind::Fnv1aRandom),
+    ] {
+        let c = Config::from_pairs([("bootstrap.servers", "h:1"), ("partitioner", name)]).unwrap();
+        assert_eq!(c.partitioner, kind, "{name}");
+    }
+    let e = Config::from_pairs([("bootstrap.servers", "h:1"), ("partitioner", "crc32")]).unwrap_err();
+    assert_eq!(e.key, "partitioner");
+}
+
+#[test]
 fn errors_name_the_key_and_the_reason() {
     let e = Config::from_pairs([("bootstrap.servers", "h:1"), ("linger.ms", "soon")]).unwrap_err();
     assert_eq!(e.key, "linger.ms");
