@@ -119,7 +119,7 @@ fn throughput_probe() {
         Config::from_pairs([("bootstrap.servers", "b:9092"), ("linger.ms", "5"), ("enable.idempotence", idempotent.as_str())]).unwrap();
     let mut now = 1_000_000u64;
     let mut in_producer = Duration::ZERO;
-    let mut timed = |d: &mut Duration, f: &mut dyn FnMut()| {
+    let timed = |d: &mut Duration, f: &mut dyn FnMut()| {
         let t = Instant::now();
         f();
         *d += t.elapsed();

@@ -165,7 +165,7 @@ impl Sim {
                 let bytes = pd.records.unwrap_or_else(|| panic!("Produce v{v} to {name}-{index} without records"));
                 let batch = decode_batch(&bytes).unwrap_or_else(|e| panic!("Produce v{v} to {name}-{index}: {e}"));
                 let nos: Vec<usize> = batch.records.iter().filter_map(|r| self.by_content.get(r).copied()).collect();
-                let (pid, epoch, seq, count) = (batch.info.producer_id, batch.info.producer_epoch, batch.info.base_sequence, batch.info.record_count);
+                let (pid, epoch, seq, count) = (batch.producer_id, batch.producer_epoch, batch.base_sequence, batch.records.len() as i32);
                 let answer = |sim: &mut Sim, code: i16| {
                     sim.answers_pending.extend(nos.iter().map(|&no| (no, code)));
                     trace(|| format!("t={} conn {conn} node {node} {name}-{index} pid {pid} epoch {epoch} seq {seq} n {count} -> {code}", sim.now));

@@ -389,17 +389,6 @@ impl Sim {
         }
     }
 
-    /// Records the producer saw delivered, by its id: (topic, partition, offset).
-    pub fn delivered(&self) -> BTreeMap<u64, (String, i32, i64)> {
-        let mut m = BTreeMap::new();
-        for r in self.reports.iter().filter(|r| r.error.is_none()) {
-            for (i, id) in r.records.iter().enumerate() {
-                assert!(m.insert(*id, (r.topic.clone(), r.partition, r.base_offset + i as i64)).is_none(), "{id} reported twice");
-            }
-        }
-        m
-    }
-
     /// Every record id in `ids` got exactly one report, and nothing else did.
     pub fn assert_one_report_each(&self, ids: impl IntoIterator<Item = u64>) {
         let mut seen: HashMap<u64, usize> = HashMap::new();

@@ -4,7 +4,7 @@
 //! that are not the producer's encoders.
 
 use bytes::Bytes;
-use kafka_protocol::records::{BatchDecodeInfo, Compression, RecordBatchDecoder, TimestampType};
+use kafka_protocol::records::{Compression, RecordBatchDecoder, TimestampType};
 
 /// One record as a simulated broker stored it: everything a consumer sees.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -17,9 +17,11 @@ pub struct Stored {
     pub timestamp: i64,
 }
 
-/// A decoded batch: its header and its records.
+/// A decoded batch: the producer identity in its header, and its records.
 pub struct Batch {
-    pub info: BatchDecodeInfo,
+    pub producer_id: i64,
+    pub producer_epoch: i16,
+    pub base_sequence: i32,
     pub records: Vec<Stored>,
 }
 
@@ -47,18 +49,19 @@ pub fn decode_batch(bytes: &[u8]) -> Result<Batch, String> {
         return Err(format!("CRC-32C {crc:#x}, the crc32c crate computes {independent:#x} over attributes..end"));
     }
     let mut buf = Bytes::copy_from_slice(bytes);
-    let info = RecordBatchDecoder::decode_batch_info(&mut buf.clone()).map_err(|e| format!("batch header: {e}"))?;
     let set = RecordBatchDecoder::decode_with_custom_compression(&mut buf, Some(inflate)).map_err(|e| format!("record batch: {e}"))?;
     if !buf.is_empty() {
         return Err(format!("{} bytes after the batch", buf.len()));
     }
-    let info = info.into_iter().next().ok_or("no batch")?;
-    if info.version != 2 || info.timestamp_type != TimestampType::Creation || info.transactional || info.control {
-        return Err(format!("magic {}, {:?}, transactional {}, control {}", info.version, info.timestamp_type, info.transactional, info.control));
+    // Every record carries its batch's header fields: read them off the first.
+    let Some(first) = set.records.first() else { return Err("a batch of no records".into()) };
+    if set.version != 2 || first.timestamp_type != TimestampType::Creation || first.transactional || first.control {
+        return Err(format!("magic {}, {:?}, transactional {}, control {}", set.version, first.timestamp_type, first.transactional, first.control));
     }
+    let (producer_id, producer_epoch, base_sequence) = (first.producer_id, first.producer_epoch, first.sequence);
     let count = set.records.len();
-    if count == 0 || info.record_count as usize != count || last_offset_delta != count as i32 - 1 {
-        return Err(format!("recordCount {} lastOffsetDelta {last_offset_delta} for {count} records", info.record_count));
+    if last_offset_delta != count as i32 - 1 {
+        return Err(format!("lastOffsetDelta {last_offset_delta} for {count} records"));
     }
     let mut records = Vec::with_capacity(count);
     for (i, r) in set.records.into_iter().enumerate() {
@@ -71,7 +74,7 @@ pub fn decode_batch(bytes: &[u8]) -> Result<Batch, String> {
     if records[0].timestamp != first_ts || records.iter().map(|r| r.timestamp).max() != Some(max_ts) {
         return Err(format!("baseTimestamp {first_ts} / maxTimestamp {max_ts} do not match the records"));
     }
-    Ok(Batch { info, records })
+    Ok(Batch { producer_id, producer_epoch, base_sequence, records })
 }
 
 /// The records section of a batch, decompressed by decoders that are not
