@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 use core::cell::RefCell;
 
 use crate::config::Config;
-use crate::producer::{Output, Producer};
+use crate::producer::{Producer, Step};
 use crate::record::{Header, Record};
 use crate::report::{DeliveryReport, ErrorKind, ProduceError};
 
@@ -116,13 +116,8 @@ impl wit::GuestProducer for ProducerResource {
     fn create(config: Vec<(String, String)>, now: u64, entropy: Vec<u8>) -> Result<wit::Producer, String> {
         let config = Config::from_pairs(config.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .map_err(|e| alloc::format!("{e}"))?;
-        if config.sasl_mechanism.is_some_and(|m| m != crate::sasl::Mechanism::Plain) && entropy.len() < 16 {
-            return Err("SCRAM needs at least 16 bytes of entropy from the host in create".into());
-        }
-        if config.tls.is_some() && entropy.len() < 32 {
-            return Err("TLS (security.protocol SSL / SASL_SSL) needs at least 32 bytes of entropy from the host in create".into());
-        }
-        Ok(wit::Producer::new(ProducerResource(RefCell::new(Producer::with_entropy(config, now, &entropy)))))
+        let producer = Producer::seeded(config, now, &entropy)?;
+        Ok(wit::Producer::new(ProducerResource(RefCell::new(producer))))
     }
 
     fn send(&self, topic: String, records: Vec<wit::KafkaRecord>, now: u64) -> wit::SendOutcome {
@@ -148,29 +143,9 @@ impl wit::GuestProducer for ProducerResource {
     }
 
     fn send_packed(&self, topic: String, records: Vec<u8>, now: u64) -> wit::SendOutcome {
-        let mut p = self.0.borrow_mut();
-        let first_id = p.next_record_id();
-        let mut rejected = Vec::new();
-        let mut headers = Vec::new();
-        let mut r = crate::wire::Reader::new(&records);
-        let mut index = 0u32;
-        while r.remaining() > 0 {
-            match crate::packed::read(&mut r, &mut headers) {
-                Ok(rec) => {
-                    let rec = Record { headers: &headers, ..rec };
-                    if let Err(e) = p.send(&topic, &rec, now) {
-                        rejected.push(wit::Rejected { index, error: produce_error(e) });
-                    }
-                }
-                Err(e) => {
-                    p.skip_record_id();
-                    let error = ProduceError::new(ErrorKind::InvalidRecord, alloc::format!("malformed packed record: {e}"));
-                    rejected.push(wit::Rejected { index, error: produce_error(error) });
-                    break;
-                }
-            }
-            index += 1;
-        }
+        let mut refused = Vec::new();
+        let first_id = self.0.borrow_mut().send_packed(&topic, &records, now, &mut refused);
+        let rejected = refused.into_iter().map(|r| wit::Rejected { index: r.index, error: produce_error(r.error) }).collect();
         wit::SendOutcome { first_id, rejected }
     }
 
@@ -191,40 +166,17 @@ impl wit::GuestProducer for ProducerResource {
                 wit::Event::Closed((c, why)) => p.handle_closed(c, &why, now),
             }
         }
-        p.handle_timeout(now);
-        let mut out = wit::Output {
-            connects: Vec::new(),
-            transmits: Vec::new(),
-            closes: Vec::new(),
-            reports: Vec::new(),
-            warnings: Vec::new(),
-            deadline: None,
-            unreported: 0,
-        };
-        // Requests copy their batches: hand over at most this many bytes of
-        // them per step, so the copies never hold much memory at once; the
-        // deadline `now` asks the host to step again straight away.
-        let mut transmit_budget = crate::producer::REQUEST_BYTES_PER_DRIVE;
-        let mut more = false;
-        while let Some(o) = p.poll(now) {
-            match o {
-                Output::Connect { conn, host, port } => out.connects.push(wit::Connect { conn, host, port }),
-                Output::Transmit { conn, data } => {
-                    transmit_budget = transmit_budget.saturating_sub(data.len());
-                    out.transmits.push(wit::Transmit { conn, data });
-                    if transmit_budget == 0 {
-                        more = true;
-                        break;
-                    }
-                }
-                Output::Close { conn } => out.closes.push(conn),
-                Output::Report(r) => out.reports.push(report(r)),
-                Output::Warning(w) => out.warnings.push(w),
-            }
+        let mut step = Step::default();
+        p.step(now, &mut step);
+        wit::Output {
+            connects: step.connects.into_iter().map(|(conn, host, port)| wit::Connect { conn, host, port }).collect(),
+            transmits: step.transmits.into_iter().map(|(conn, data)| wit::Transmit { conn, data }).collect(),
+            closes: step.closes,
+            reports: step.reports.into_iter().map(report).collect(),
+            warnings: step.warnings,
+            deadline: step.deadline,
+            unreported: step.unreported,
         }
-        out.deadline = if more { Some(now) } else { p.poll_timeout() };
-        out.unreported = p.unreported();
-        out
     }
 }
 

@@ -32,11 +32,16 @@ extern crate alloc;
 #[cfg(any(not(target_arch = "wasm32"), not(feature = "component")))]
 extern crate std;
 
+#[cfg(all(target_arch = "wasm32", feature = "component", feature = "driver"))]
+compile_error!("on wasm32 the `driver` feature goes without `component` (build with default-features = false)");
+
 pub mod accumulator;
 pub mod batch;
 pub mod codec;
 pub mod config;
 pub mod connection;
+#[cfg(feature = "driver")]
+pub mod driver;
 pub mod error_codes;
 pub mod metadata;
 pub mod packed;

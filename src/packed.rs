@@ -90,6 +90,40 @@ pub fn write(buf: &mut Vec<u8>, rec: &Record<'_>) {
     }
 }
 
+/// A packed list being built, with where each record starts, so the
+/// refused tail of a call (from a `QueueFull` refusal on) can be resent.
+#[derive(Debug, Default, Clone)]
+pub struct Packed {
+    buf: Vec<u8>,
+    starts: Vec<usize>,
+}
+
+impl Packed {
+    pub fn push(&mut self, rec: &Record<'_>) {
+        self.starts.push(self.buf.len());
+        write(&mut self.buf, rec);
+    }
+    /// The number of records.
+    pub fn len(&self) -> usize {
+        self.starts.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.starts.is_empty()
+    }
+    pub fn clear(&mut self) {
+        self.buf.clear();
+        self.starts.clear();
+    }
+    /// The packed size in bytes.
+    pub fn bytes(&self) -> usize {
+        self.buf.len()
+    }
+    /// Records `from..` as one packed list.
+    pub fn from(&self, from: usize) -> &[u8] {
+        &self.buf[self.starts.get(from).copied().unwrap_or(self.buf.len())..]
+    }
+}
+
 #[cfg(test)]
 #[path = "tests/packed.rs"]
 mod tests;

@@ -45,6 +45,7 @@ mod completion;
 mod handshake;
 mod network_client;
 mod sender;
+mod step;
 mod timers;
 mod transaction_manager;
 
@@ -68,6 +69,7 @@ use completion::Completion;
 use network_client::NetworkClient;
 use sender::Sender;
 pub use sender::REQUEST_BYTES_PER_DRIVE;
+pub use step::{Refusal, Step};
 use transaction_manager::{PidState, TransactionManager};
 
 /// Something for the host to do.
@@ -123,6 +125,19 @@ impl Producer {
     /// sticky partitioner.
     pub fn new(config: Config, now: u64) -> Producer {
         Producer::with_entropy(config, now, &[])
+    }
+
+    /// As `with_entropy`, refusing too little entropy for what `config`
+    /// needs: 32 bytes with TLS, 16 with SCRAM. Every host that creates a
+    /// producer from user input goes through here.
+    pub fn seeded(config: Config, now: u64, entropy: &[u8]) -> Result<Producer, String> {
+        if config.tls.is_some() && entropy.len() < 32 {
+            return Err("TLS (security.protocol SSL / SASL_SSL) needs at least 32 bytes of entropy from the host".into());
+        }
+        if config.sasl_mechanism.is_some_and(|m| m != crate::sasl::Mechanism::Plain) && entropy.len() < 16 {
+            return Err("SCRAM needs at least 16 bytes of entropy from the host".into());
+        }
+        Ok(Producer::with_entropy(config, now, entropy))
     }
 
     /// As `new`, with random bytes from the host: the core reads no

@@ -1,0 +1,514 @@
+//! The driver: the one loop that owns connections and time and drives a
+//! producer, for every host (feature `driver`, which links std).
+//!
+//! The producer core does no I/O. Something has to open the connections it
+//! asks for, write what it hands out, feed back what arrives and wake it at
+//! its deadlines; [`Driver`] is that loop, written once over two small
+//! traits:
+//!
+//! - [`Io`]: the platform's sockets, clock and entropy: [`native`] (std
+//!   sockets through mio), [`wasi`] (`wasi:sockets` and `wasi:io/poll`,
+//!   for components that do their own I/O), or a test's simulated network.
+//! - [`Engine`]: the producer itself ([`Producer`], in the same process) or
+//!   a producer inside an `engine` component that a host calls (the
+//!   wasmtime embedding implements it over the component's exports).
+//!
+//! The loop: step the engine (timers, then everything it has to do),
+//! write what it handed out as far as the sockets take it, then wait for
+//! the first socket event or the engine's deadline, never a fixed sleep.
+//! Writes are bounded: while more than [`WRITE_BUFFER_LIMIT`] bytes wait
+//! for the sockets, the engine is not asked for more (it holds its batches
+//! in its own bounded buffer meanwhile). The rest of what every host used
+//! to do on its own is here too: resending the tail of a call refused with
+//! `QueueFull` once reports free room, tallying reports, reading the files
+//! `ssl.ca.location` names, and refusing to run without entropy.
+
+mod io;
+#[cfg(not(target_os = "wasi"))]
+pub mod native;
+#[cfg(target_os = "wasi")]
+pub mod wasi;
+
+pub use io::{Io, IoEvent};
+
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use std::boxed::Box;
+
+use crate::config::{Config, ConfigError};
+use crate::connection::ConnId;
+use crate::packed::Packed;
+use crate::producer::{Producer, Refusal, Step, REQUEST_BYTES_PER_DRIVE};
+use crate::record::RecordId;
+use crate::report::{DeliveryReport, ErrorKind, ProduceError};
+
+/// Bytes the driver holds for the sockets at most before it stops asking
+/// the engine for more.
+pub const WRITE_BUFFER_LIMIT: usize = 2 * REQUEST_BYTES_PER_DRIVE;
+
+/// An engine call that failed (a trap in a component engine): the
+/// producer is gone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineFailed(pub String);
+
+impl core::fmt::Display for EngineFailed {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "the producer failed: {}", self.0)
+    }
+}
+
+impl std::error::Error for EngineFailed {}
+
+/// A producer the driver can drive: [`Producer`] itself, or a host's
+/// handle to one inside a component. The event calls may be buffered and
+/// handed over with the next `step`.
+pub trait Engine {
+    /// As [`Producer::send_packed`].
+    fn send_packed(&mut self, topic: &str, packed: &[u8], now: u64, refused: &mut Vec<Refusal>) -> Result<RecordId, EngineFailed>;
+    fn flush(&mut self, now: u64) -> Result<(), EngineFailed>;
+    fn close(&mut self, timeout_ms: u64, now: u64) -> Result<(), EngineFailed>;
+    fn connected(&mut self, conn: ConnId, now: u64);
+    fn received(&mut self, conn: ConnId, bytes: &[u8], now: u64);
+    fn closed(&mut self, conn: ConnId, reason: &str, now: u64);
+    /// As [`Producer::step`], after the events given since the last step.
+    fn step(&mut self, now: u64, out: &mut Step) -> Result<(), EngineFailed>;
+}
+
+impl Engine for Producer {
+    fn send_packed(&mut self, topic: &str, packed: &[u8], now: u64, refused: &mut Vec<Refusal>) -> Result<RecordId, EngineFailed> {
+        Ok(Producer::send_packed(self, topic, packed, now, refused))
+    }
+    fn flush(&mut self, _now: u64) -> Result<(), EngineFailed> {
+        Producer::flush(self);
+        Ok(())
+    }
+    fn close(&mut self, timeout_ms: u64, now: u64) -> Result<(), EngineFailed> {
+        Producer::close(self, now, timeout_ms);
+        Ok(())
+    }
+    fn connected(&mut self, conn: ConnId, now: u64) {
+        self.handle_connected(conn, now);
+    }
+    fn received(&mut self, conn: ConnId, bytes: &[u8], now: u64) {
+        self.handle_received(conn, bytes, now);
+    }
+    fn closed(&mut self, conn: ConnId, reason: &str, now: u64) {
+        self.handle_closed(conn, reason, now);
+    }
+    fn step(&mut self, now: u64, out: &mut Step) -> Result<(), EngineFailed> {
+        Producer::step(self, now, out);
+        Ok(())
+    }
+}
+
+/// Why a producer could not be opened: the setting at fault (`key`, empty
+/// when it is not one setting's fault) and why.
+pub type OpenError = ConfigError;
+
+/// The configuration with what only a host can do done: the file
+/// `ssl.ca.location` names is read and passed as `ssl.ca.pem` (the core
+/// reads no files). Under WASI the file must be in a preopened directory.
+pub fn host_config(pairs: &[(String, String)]) -> Result<Vec<(String, String)>, ConfigError> {
+    let has_pem = pairs.iter().any(|(k, _)| k.trim() == "ssl.ca.pem");
+    let mut out = Vec::with_capacity(pairs.len());
+    for (k, v) in pairs {
+        if k.trim() == "ssl.ca.location" && !has_pem {
+            let pem = std::fs::read_to_string(v.trim()).map_err(|e| ConfigError {
+                key: "ssl.ca.location".into(),
+                reason: format!("cannot read {}: {e}", v.trim()),
+            })?;
+            out.push(("ssl.ca.pem".to_string(), pem));
+        } else {
+            out.push((k.clone(), v.clone()));
+        }
+    }
+    Ok(out)
+}
+
+/// 32 bytes from `io`'s entropy source, or an error saying it failed.
+pub fn entropy(io: &mut dyn Io) -> Result<[u8; 32], OpenError> {
+    let mut seed = [0u8; 32];
+    io.entropy(&mut seed)
+        .map_err(|e| ConfigError { key: String::new(), reason: format!("no entropy from the host: {e}") })?;
+    Ok(seed)
+}
+
+/// What the reports said so far, for a summary.
+#[derive(Debug, Default, Clone)]
+pub struct Tally {
+    pub delivered: u64,
+    /// Records whose delivery report carries an error.
+    pub failed: u64,
+    /// Records refused at `send` for good (not counting `QueueFull`
+    /// refusals that were resent).
+    pub refused: u64,
+    /// The first few distinct errors, for people.
+    pub errors: Vec<String>,
+}
+
+impl Tally {
+    const KEEP: usize = 5;
+
+    fn note(&mut self, msg: String) {
+        if self.errors.len() < Tally::KEEP && !self.errors.contains(&msg) {
+            self.errors.push(msg);
+        }
+    }
+
+    fn report(&mut self, r: &DeliveryReport) {
+        match &r.error {
+            None => self.delivered += r.records.len() as u64,
+            Some(e) => {
+                self.failed += r.records.len() as u64;
+                self.note(format!("{}[{}]: {}", r.topic, r.partition, e.message));
+            }
+        }
+    }
+}
+
+/// I/O counters a host may print.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Stats {
+    pub steps: u64,
+    pub connects: u64,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+}
+
+/// What [`Driver::send`] did with a list of records.
+#[derive(Debug, Default, Clone)]
+pub struct Sent {
+    /// Ids of the accepted records: from index `.0` of the list on, the
+    /// records got consecutive ids starting at `.1` (one entry per call
+    /// the list took).
+    pub ids: Vec<(usize, RecordId)>,
+    /// Records refused for good: (index in the list, why). Includes
+    /// `QueueFull` for records still refused when the wait ran out.
+    pub refused: Vec<(usize, ProduceError)>,
+}
+
+impl Sent {
+    /// The id of record `index` of the list, if it was accepted.
+    pub fn id(&self, index: usize) -> Option<RecordId> {
+        if self.refused.iter().any(|(i, _)| *i == index) {
+            return None;
+        }
+        let (from, first) = self.ids.iter().rev().find(|(from, _)| *from <= index)?;
+        Some(first + (index - from) as u64)
+    }
+}
+
+/// A connection the driver holds bytes for.
+struct Conn {
+    connected: bool,
+    /// Byte strings handed out and not yet written, the first from `head`.
+    out: VecDeque<Vec<u8>>,
+    head: usize,
+}
+
+/// Drives an [`Engine`] over an [`Io`].
+pub struct Driver<E: Engine, I: Io> {
+    pub engine: E,
+    pub io: I,
+    conns: BTreeMap<ConnId, Conn>,
+    step: Step,
+    refusals: Vec<Refusal>,
+    /// The engine's deadline, and whether the last step ended at its
+    /// transmit budget (so the deadline is "now").
+    deadline: Option<u64>,
+    more: bool,
+    /// Something happened since the last step.
+    dirty: bool,
+    unreported: u64,
+    buffered: usize,
+    reports: Vec<DeliveryReport>,
+    /// Keep reports for `take_reports` (else they are only tallied).
+    pub keep_reports: bool,
+    warnings: Vec<String>,
+    /// Called with each warning as it comes (dropped or refused
+    /// connections, brokers that refused versions); without it warnings
+    /// are kept for `take_warnings`.
+    pub on_warning: Option<Box<dyn FnMut(&str)>>,
+    pub tally: Tally,
+    pub stats: Stats,
+}
+
+impl<I: Io> Driver<Producer, I> {
+    /// A producer in this process from properties (Java / librdkafka
+    /// names), seeded from `io`'s entropy.
+    pub fn open(mut io: I, pairs: &[(String, String)]) -> Result<Self, OpenError> {
+        let pairs = host_config(pairs)?;
+        let config = Config::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+        let seed = entropy(&mut io)?;
+        let now = io.now_ms();
+        let producer = Producer::seeded(config, now, &seed).map_err(|reason| ConfigError { key: String::new(), reason })?;
+        Ok(Driver::new(producer, io))
+    }
+}
+
+impl<E: Engine, I: Io> Driver<E, I> {
+    pub fn new(engine: E, io: I) -> Self {
+        Driver {
+            engine,
+            io,
+            conns: BTreeMap::new(),
+            step: Step::default(),
+            refusals: Vec::new(),
+            deadline: None,
+            more: false,
+            dirty: true,
+            unreported: 0,
+            buffered: 0,
+            reports: Vec::new(),
+            keep_reports: true,
+            warnings: Vec::new(),
+            on_warning: None,
+            tally: Tally::default(),
+            stats: Stats::default(),
+        }
+    }
+
+    /// Records accepted and not yet reported.
+    pub fn unreported(&self) -> u64 {
+        self.unreported
+    }
+
+    /// The reports that came since the last call.
+    pub fn take_reports(&mut self) -> Vec<DeliveryReport> {
+        core::mem::take(&mut self.reports)
+    }
+
+    /// The warnings that came since the last call (without `on_warning`).
+    pub fn take_warnings(&mut self) -> Vec<String> {
+        core::mem::take(&mut self.warnings)
+    }
+
+    /// Hands `records` to the engine for `topic`. While the engine's queue
+    /// is full (`buffer.memory`, `queue.buffering.max.messages`) it drives
+    /// the I/O until reports free room and resends the refused tail, in
+    /// order, for at most `max_block_ms` (as the Java client's `send`
+    /// blocks up to `max.block.ms`); what is still refused then is
+    /// refused with `QueueFull`.
+    pub fn send(&mut self, topic: &str, records: &Packed, max_block_ms: u64) -> Result<Sent, EngineFailed> {
+        let mut sent = Sent::default();
+        let give_up = self.io.now_ms().saturating_add(max_block_ms);
+        let mut from = 0;
+        while from < records.len() {
+            self.refusals.clear();
+            let now = self.io.now_ms();
+            let first = self.engine.send_packed(topic, records.from(from), now, &mut self.refusals)?;
+            self.dirty = true;
+            let full = self.refusals.iter().find(|r| r.error.kind == ErrorKind::QueueFull).map(|r| r.index as usize);
+            let taken = full.unwrap_or(records.len() - from);
+            let refused_now = self.refusals.iter().filter(|r| (r.index as usize) < taken).count();
+            self.unreported += (taken - refused_now) as u64;
+            sent.ids.push((from, first));
+            for r in self.refusals.drain(..).filter(|r| (r.index as usize) < taken) {
+                self.tally.refused += 1;
+                self.tally.note(format!("refused: {}", r.error.message));
+                sent.refused.push((from + r.index as usize, r.error));
+            }
+            from += taken;
+            if full.is_some() {
+                let now = self.io.now_ms();
+                if now >= give_up {
+                    let error = ProduceError::new(
+                        ErrorKind::QueueFull,
+                        format!("the producer's queue stayed full for {max_block_ms} ms"),
+                    );
+                    for i in from..records.len() {
+                        self.tally.refused += 1;
+                        sent.refused.push((i, error.clone()));
+                    }
+                    self.tally.note(format!("refused: {}", error.message));
+                    break;
+                }
+                self.turn(give_up)?;
+            }
+        }
+        // Give the records to the network now if there is room.
+        let now = self.io.now_ms();
+        self.turn(now)?;
+        Ok(sent)
+    }
+
+    /// Makes every batch ready now, ignoring `linger.ms`, and drives the
+    /// I/O until every record accepted so far is reported or `timeout_ms`
+    /// passes. Returns whether everything was reported.
+    pub fn flush(&mut self, timeout_ms: u64) -> Result<bool, EngineFailed> {
+        let now = self.io.now_ms();
+        self.engine.flush(now)?;
+        self.dirty = true;
+        self.run_until(now.saturating_add(timeout_ms), |d| d.unreported == 0)
+    }
+
+    /// Stops accepting records, sends what is left and drives the I/O
+    /// until every record is reported: those still undelivered after
+    /// `timeout_ms` fail with `Closed`. Then the connections are closed.
+    pub fn close(&mut self, timeout_ms: u64) -> Result<(), EngineFailed> {
+        let now = self.io.now_ms();
+        self.engine.close(timeout_ms, now)?;
+        self.dirty = true;
+        // The engine reports every record by its deadline; the margin only
+        // keeps a broken engine from holding the host for ever.
+        let end = now.saturating_add(timeout_ms).saturating_add(5_000);
+        self.run_until(end, |d| d.unreported == 0 && d.buffered == 0)?;
+        for (conn, _) in core::mem::take(&mut self.conns) {
+            self.io.close(conn);
+        }
+        Ok(())
+    }
+
+    /// Drives the I/O for up to `max_wait_ms`, returning early after the
+    /// first turn that brought reports.
+    pub fn poll(&mut self, max_wait_ms: u64) -> Result<(), EngineFailed> {
+        let end = self.io.now_ms().saturating_add(max_wait_ms);
+        let had = self.reports.len();
+        let delivered = self.tally.delivered + self.tally.failed;
+        self.run_until(end, |d| d.reports.len() > had || d.tally.delivered + d.tally.failed > delivered)?;
+        Ok(())
+    }
+
+    /// Turns until `done` or `end`; whether `done` held.
+    fn run_until(&mut self, end: u64, done: impl Fn(&Self) -> bool) -> Result<bool, EngineFailed> {
+        loop {
+            self.turn(end)?;
+            if done(self) {
+                return Ok(true);
+            }
+            if self.io.now_ms() >= end {
+                return Ok(false);
+            }
+        }
+    }
+
+    /// One turn of the loop: step the engine if it has something to do,
+    /// write, then wait for an event, the engine's deadline or `until`.
+    fn turn(&mut self, until: u64) -> Result<(), EngineFailed> {
+        let now = self.io.now_ms();
+        let due = self.deadline.is_some_and(|d| d <= now);
+        let room = self.buffered < WRITE_BUFFER_LIMIT;
+        // While the sockets lag, only a timer (not a full step budget)
+        // earns a step: it may close a connection that stopped reading.
+        if (self.dirty || due) && (room || (due && !self.more)) {
+            self.step(now)?;
+        }
+        self.write();
+        let mut wake = until;
+        if let Some(d) = self.deadline {
+            // A step that stopped at its budget comes back as soon as the
+            // sockets have room for more.
+            if !(self.more && self.buffered >= WRITE_BUFFER_LIMIT) {
+                wake = wake.min(d);
+            }
+        }
+        if self.dirty && self.buffered < WRITE_BUFFER_LIMIT {
+            wake = now;
+        }
+        let writable: Vec<ConnId> = self.conns.iter().filter(|(_, c)| c.connected && !c.out.is_empty()).map(|(id, _)| *id).collect();
+        let Driver { engine, io, conns, stats, dirty, buffered, .. } = self;
+        let mut got = false;
+        let now = io.now_ms();
+        io.wait(wake, &writable, &mut |e| {
+            got = true;
+            match e {
+                IoEvent::Connected(c) => {
+                    if let Some(conn) = conns.get_mut(&c) {
+                        conn.connected = true;
+                    }
+                    engine.connected(c, now);
+                }
+                IoEvent::Received(c, bytes) => {
+                    stats.bytes_received += bytes.len() as u64;
+                    engine.received(c, bytes, now);
+                }
+                IoEvent::Closed(c, why) => {
+                    if let Some(conn) = conns.remove(&c) {
+                        *buffered -= conn.out.iter().map(Vec::len).sum::<usize>() - conn.head;
+                    }
+                    engine.closed(c, why, now);
+                }
+            }
+        });
+        if got {
+            *dirty = true;
+        }
+        Ok(())
+    }
+
+    fn step(&mut self, now: u64) -> Result<(), EngineFailed> {
+        self.dirty = false;
+        self.engine.step(now, &mut self.step)?;
+        self.stats.steps += 1;
+        let step = &mut self.step;
+        for (conn, host, port) in step.connects.drain(..) {
+            self.stats.connects += 1;
+            self.conns.insert(conn, Conn { connected: false, out: VecDeque::new(), head: 0 });
+            self.io.connect(conn, &host, port);
+        }
+        for (conn, data) in step.transmits.drain(..) {
+            if let Some(c) = self.conns.get_mut(&conn) {
+                self.buffered += data.len();
+                c.out.push_back(data);
+            }
+        }
+        for conn in step.closes.drain(..) {
+            if let Some(c) = self.conns.remove(&conn) {
+                self.buffered -= c.out.iter().map(Vec::len).sum::<usize>() - c.head;
+            }
+            self.io.close(conn);
+        }
+        for r in step.reports.drain(..) {
+            self.tally.report(&r);
+            if self.keep_reports {
+                self.reports.push(r);
+            }
+        }
+        for w in step.warnings.drain(..) {
+            match &mut self.on_warning {
+                Some(f) => f(&w),
+                None => self.warnings.push(w),
+            }
+        }
+        self.more = step.deadline == Some(now);
+        self.deadline = step.deadline;
+        self.unreported = step.unreported;
+        Ok(())
+    }
+
+    /// Writes what is waiting, as far as each socket takes it.
+    fn write(&mut self) {
+        let mut broken = Vec::new();
+        for (&id, c) in self.conns.iter_mut().filter(|(_, c)| c.connected) {
+            while let Some(front) = c.out.front() {
+                match self.io.write(id, &front[c.head..]) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        c.head += n;
+                        self.buffered -= n;
+                        self.stats.bytes_sent += n as u64;
+                        if c.head == front.len() {
+                            c.out.pop_front();
+                            c.head = 0;
+                        }
+                    }
+                    Err(e) => {
+                        broken.push((id, e));
+                        break;
+                    }
+                }
+            }
+        }
+        for (id, why) in broken {
+            if let Some(c) = self.conns.remove(&id) {
+                self.buffered -= c.out.iter().map(Vec::len).sum::<usize>() - c.head;
+            }
+            self.io.close(id);
+            let now = self.io.now_ms();
+            self.engine.closed(id, &format!("write failed: {why}"), now);
+            self.dirty = true;
+        }
+    }
+}
