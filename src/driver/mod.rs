@@ -325,7 +325,13 @@ impl<E: Engine, I: Io> Driver<E, I> {
                     self.tally.note(format!("refused: {}", error.message));
                     break;
                 }
-                self.turn(give_up)?;
+                // Reports free room: resend at once if this step brought
+                // some, else wait for the sockets.
+                let before = self.unreported;
+                self.advance()?;
+                if self.unreported >= before {
+                    self.wait(give_up);
+                }
             }
         }
         // Give the records to the network now if there is room.
@@ -372,21 +378,32 @@ impl<E: Engine, I: Io> Driver<E, I> {
     }
 
     /// Turns until `done` or `end`; whether `done` held.
+    /// `done` is checked after each step, before waiting: a step that
+    /// brings the last report ends the call at once, not at the engine's
+    /// next deadline.
     fn run_until(&mut self, end: u64, done: impl Fn(&Self) -> bool) -> Result<bool, EngineFailed> {
         loop {
-            self.turn(end)?;
+            self.advance()?;
             if done(self) {
                 return Ok(true);
             }
             if self.io.now_ms() >= end {
                 return Ok(false);
             }
+            self.wait(end);
         }
     }
 
     /// One turn of the loop: step the engine if it has something to do,
     /// write, then wait for an event, the engine's deadline or `until`.
     fn turn(&mut self, until: u64) -> Result<(), EngineFailed> {
+        self.advance()?;
+        self.wait(until);
+        Ok(())
+    }
+
+    /// Steps the engine if it has something to do, and writes.
+    fn advance(&mut self) -> Result<(), EngineFailed> {
         let now = self.io.now_ms();
         let due = self.deadline.is_some_and(|d| d <= now);
         let room = self.buffered < WRITE_BUFFER_LIMIT;
@@ -396,6 +413,13 @@ impl<E: Engine, I: Io> Driver<E, I> {
             self.step(now)?;
         }
         self.write();
+        Ok(())
+    }
+
+    /// Waits for a socket event, the engine's deadline or `until`, and
+    /// hands the events to the engine.
+    fn wait(&mut self, until: u64) {
+        let now = self.io.now_ms();
         let mut wake = until;
         if let Some(d) = self.deadline {
             // A step that stopped at its budget comes back as soon as the
@@ -435,7 +459,6 @@ impl<E: Engine, I: Io> Driver<E, I> {
         if got {
             *dirty = true;
         }
-        Ok(())
     }
 
     fn step(&mut self, now: u64) -> Result<(), EngineFailed> {
