@@ -28,7 +28,7 @@ impl Command {
 
 /// The help text of both commands.
 pub const HELP: &str = "\
-usage: NAME -b HOST:PORT[,...] -t TOPIC [options] [FILE...]
+usage: {cmd} -b HOST:PORT[,...] -t TOPIC [options] [FILE...]
 Produces records to Kafka, kcat-style: from stdin split at each newline
 (or -D), or from FILEs (each file one record, unless -l).
 
@@ -64,11 +64,13 @@ Connection failures and other warnings go to stderr as they happen; when
 stderr is a terminal a rate line is kept there. At the end:
   records: N  delivered: N  failed: N  bytes: N  time: S s  R msgs/s  M MB/s  wire: N bytes
 and the first distinct errors. Exit status: 0 if every record was
-delivered, 1 if any failed or was refused, 2 for bad usage or configuration.";
+delivered, 1 if any failed or was refused, 2 for bad usage or configuration
+(kafka-kcat under wasmtime run: 1, as a WASI 0.2 exit is only success or
+failure).";
 
 /// The help text for `command`.
 pub fn help(command: Command) -> String {
-    HELP.replace("NAME", command.name())
+    HELP.replace("{cmd}", command.name())
 }
 
 /// Everything the command line asks for.
