@@ -112,13 +112,17 @@ impl<'o> Run<'o> {
     }
 
     /// The input paused: send what is packed, ignore `linger.ms` for it and
-    /// write it out, so what was typed goes out before the next read blocks.
+    /// write it out, so what was typed goes out before the next read
+    /// blocks. Until the first report the producer may have no metadata
+    /// or connection yet to write on: then wait for the reports of what
+    /// was read (every record is reported by its delivery timeout).
     fn pause<E: Engine, I: Io>(&mut self, d: &mut Driver<E, I>) -> Result<(), EngineFailed> {
         self.send(d)?;
         if let Some(t) = &mut self.tee {
             let _ = t.flush();
         }
-        d.flush(0)?;
+        let first = d.tally.delivered + d.tally.failed == 0;
+        d.flush(if first { FLUSH_MS } else { 0 })?;
         Ok(())
     }
 }
@@ -224,6 +228,7 @@ fn produce_input<E: Engine, I: Io>(
         return Ok(());
     }
     let mut s = Splitter::new(source, &opts.delim);
+    let mut paused = false;
     loop {
         while let Some(r) = s.next_buffered() {
             run.push(s.bytes(r.clone()));
@@ -239,13 +244,15 @@ fn produce_input<E: Engine, I: Io>(
         if s.done() {
             return Ok(());
         }
-        // Hand over what is packed before a read that may block.
-        run.send(d)?;
-        let paused = s.fill().map_err(InputError::Read)?;
+        // Hand over what is packed before a read that may block; after a
+        // pause in the input, write it out too.
         if paused {
             run.pause(d)?;
             rate.show(d, &run.counts, start, false);
+        } else {
+            run.send(d)?;
         }
+        paused = s.fill().map_err(InputError::Read)?;
     }
 }
 
