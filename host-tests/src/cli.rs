@@ -306,3 +306,16 @@ pub fn unreachable(cli: Cli) {
     let ran = cli.run(&["-q", "-b", "127.0.0.1:1", "-X", "request.timeout.ms=1000", "-X", "delivery.timeout.ms=1500"], b"a\n").expect(1);
     assert!(ran.stderr.is_empty(), "-q printed: {}", ran.stderr);
 }
+
+/// A record the producer refuses (larger than `max.request.size`) fails
+/// the run: exit 1, the others delivered, the refusal in the summary.
+pub fn refused(cli: Cli) {
+    let b = broker_with("big", 1);
+    let mut input = vec![b'x'; 60_000];
+    input.extend_from_slice(b"\nsmall\n");
+    let ran = cli.run(&["-b", &b.bootstrap(), "-t", "big", "-X", "max.request.size=50000"], &input).expect(1);
+    assert_summary(&ran.out(), 2, 1, 1);
+    assert!(ran.out().contains("error: refused: "), "{}", ran.out());
+    let read = read_sorted(Reader::KafkaPython, &b, "big", 1, 1);
+    assert_eq!(values(&read), vec![b"small".to_vec()]);
+}

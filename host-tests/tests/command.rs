@@ -54,3 +54,8 @@ fn the_embedded_broker_takes_the_records() {
     cli::assert_summary(&ran.out(), 3, 3, 0);
     assert!(ran.stderr.contains("embedded Tansu broker"), "{}", ran.stderr);
 }
+
+#[test]
+fn a_refused_record_fails_the_run() {
+    cli::refused(CLI);
+}

@@ -92,3 +92,8 @@ fn kcat_bad_usage_and_configuration_exit_2_naming_it() {
 fn kcat_an_unreachable_broker_fails_every_record_and_says_so() {
     cli::unreachable(Cli::Kcat);
 }
+
+#[test]
+fn kcat_a_refused_record_fails_the_run() {
+    cli::refused(Cli::Kcat);
+}

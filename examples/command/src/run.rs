@@ -64,6 +64,28 @@ impl RateLine {
     }
 }
 
+/// Repeats of one warning (a broker refusing each reconnect) are shown
+/// the 1st, 2nd, 4th, 8th... time only.
+#[derive(Default)]
+struct Repeats {
+    last: String,
+    times: u64,
+}
+
+impl Repeats {
+    /// How many times in a row `w` came, if it is to be shown.
+    fn count(&mut self, w: &str) -> Option<u64> {
+        if self.last == w {
+            self.times += 1;
+        } else {
+            self.last.clear();
+            self.last.push_str(w);
+            self.times = 1;
+        }
+        self.times.is_power_of_two().then_some(self.times)
+    }
+}
+
 /// The per-run state the loop needs besides the driver.
 struct Run<'o> {
     opts: &'o Options,
@@ -141,11 +163,16 @@ pub fn run<E: Engine, I: Io>(driver: &mut Driver<E, I>, opts: &Options, inputs: 
     let tty = !opts.quiet && io::stderr().is_terminal();
     driver.keep_reports = false;
     if !opts.quiet {
+        let mut last = Repeats::default();
         driver.on_warning = Some(Box::new(move |w: &str| {
+            let Some(times) = last.count(w) else { return };
             if tty {
                 eprint!("\r\x1b[K");
             }
-            eprintln!("% warning: {w}");
+            match times {
+                1 => eprintln!("% warning: {w}"),
+                n => eprintln!("% warning: {w} ({n} times in a row)"),
+            }
         }));
     }
     let mut rate = RateLine { on: tty, last: Instant::now() };
@@ -285,5 +312,19 @@ fn summary<E: Engine, I: Io>(d: &Driver<E, I>, opts: &Options, c: &Counts, start
         EXIT_OK
     } else {
         EXIT_FAILED
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Repeats;
+
+    #[test]
+    fn repeated_warnings_thin_out() {
+        let mut r = Repeats::default();
+        let shown: Vec<Option<u64>> = (0..9).map(|_| r.count("refused")).collect();
+        assert_eq!(shown, vec![Some(1), Some(2), None, Some(4), None, None, None, Some(8), None]);
+        assert_eq!(r.count("other"), Some(1));
+        assert_eq!(r.count("refused"), Some(1));
     }
 }
