@@ -15,7 +15,7 @@ size=${2:-100}
 "$KPC_PYTHON" bench/make_lines.py "$n" "$size" "$work/lines"
 settings=(acks=all linger.ms=5 batch.size=1000000)
 echo "$n records of key-N + $size-byte values, 6 partitions, ${settings[*]}"
-ours=$("$CARGO_TARGET_DIR/host/kafka-produce" -b "127.0.0.1:$port" -t ours -K "$(printf '\t')" \
+ours=$("$CARGO_TARGET_DIR/host/kafka-produce" -b "127.0.0.1:$port" -t ours -l -K "$(printf '\t')" \
     $(printf -- '-X %s ' "${settings[@]}") "$work/lines")
 echo "component (wasmtime):        $ours"
 peer=$("$KPC_PYTHON" bench/librdkafka_produce.py "127.0.0.1:$port" peer "$work/lines" "${settings[@]}")
