@@ -51,7 +51,8 @@ Produces records to Kafka, kcat-style: from stdin split at each newline
   -T               echo each record produced to stdout (tee); the summary then
                    goes to stderr
   -q               quiet: no warnings, no rate line
-  -v               verbose: say what is being done on stderr
+  -v               verbose: the inputs as they are read, connection and byte
+                   counts at the end (stderr)
   -h               this help
   --component PATH (kafka-produce) the engine component, .wasm or precompiled
                    .cwasm (default: the cargo build output; compiled once and

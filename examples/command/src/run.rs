@@ -308,6 +308,10 @@ fn summary<E: Engine, I: Io>(d: &Driver<E, I>, opts: &Options, c: &Counts, start
         let _ = writeln!(out, "error: {e}");
     }
     let _ = out.flush();
+    if opts.verbose {
+        let s = &d.stats;
+        eprintln!("% {} connections opened, {} bytes sent, {} received, {} producer steps", s.connects, s.bytes_sent, s.bytes_received, s.steps);
+    }
     if failed.is_none() && read_error.is_none() && t.delivered == c.records {
         EXIT_OK
     } else {
