@@ -103,6 +103,31 @@ impl Engine for Producer {
     }
 }
 
+/// A borrowed engine drives like an owned one (a test keeps its producer).
+impl<E: Engine + ?Sized> Engine for &mut E {
+    fn send_packed(&mut self, topic: &str, packed: &[u8], now: u64, refused: &mut Vec<Refusal>) -> Result<RecordId, EngineFailed> {
+        (**self).send_packed(topic, packed, now, refused)
+    }
+    fn flush(&mut self, now: u64) -> Result<(), EngineFailed> {
+        (**self).flush(now)
+    }
+    fn close(&mut self, timeout_ms: u64, now: u64) -> Result<(), EngineFailed> {
+        (**self).close(timeout_ms, now)
+    }
+    fn connected(&mut self, conn: ConnId, now: u64) {
+        (**self).connected(conn, now)
+    }
+    fn received(&mut self, conn: ConnId, bytes: &[u8], now: u64) {
+        (**self).received(conn, bytes, now)
+    }
+    fn closed(&mut self, conn: ConnId, reason: &str, now: u64) {
+        (**self).closed(conn, reason, now)
+    }
+    fn step(&mut self, now: u64, out: &mut Step) -> Result<(), EngineFailed> {
+        (**self).step(now, out)
+    }
+}
+
 /// Why a producer could not be opened: the setting at fault (`key`, empty
 /// when it is not one setting's fault) and why.
 pub type OpenError = ConfigError;
@@ -334,6 +359,19 @@ impl<E: Engine, I: Io> Driver<E, I> {
         Ok(sent)
     }
 
+    /// Runs `f` on the engine for a call the driver has no verb for (a
+    /// component's record-by-record `send`, say): `f` gets the time and
+    /// returns its result and how many records it handed over that will
+    /// be reported. Then the engine gets a turn without waiting.
+    pub fn with_engine<R>(&mut self, f: impl FnOnce(&mut E, u64) -> Result<(R, u64), EngineFailed>) -> Result<R, EngineFailed> {
+        let now = self.io.now_ms();
+        let (r, accepted) = f(&mut self.engine, now)?;
+        self.unreported += accepted;
+        self.dirty = true;
+        self.turn(now)?;
+        Ok(r)
+    }
+
     /// Makes every batch ready now, ignoring `linger.ms`, and drives the
     /// I/O until every record accepted so far is reported or `timeout_ms`
     /// passes. Returns whether everything was reported.
@@ -371,22 +409,31 @@ impl<E: Engine, I: Io> Driver<E, I> {
         Ok(())
     }
 
-    /// Turns until `done` or `end`; whether `done` held.
+    /// Turns until `done` or `end`; whether `done` held. `done` is checked
+    /// after each step, before any wait.
     fn run_until(&mut self, end: u64, done: impl Fn(&Self) -> bool) -> Result<bool, EngineFailed> {
         loop {
-            self.turn(end)?;
+            self.advance()?;
             if done(self) {
                 return Ok(true);
             }
             if self.io.now_ms() >= end {
                 return Ok(false);
             }
+            self.wait(end);
         }
     }
 
-    /// One turn of the loop: step the engine if it has something to do,
-    /// write, then wait for an event, the engine's deadline or `until`.
+    /// One turn of the loop: advance, then wait for an event, the engine's
+    /// deadline or `until`.
     fn turn(&mut self, until: u64) -> Result<(), EngineFailed> {
+        self.advance()?;
+        self.wait(until);
+        Ok(())
+    }
+
+    /// Steps the engine if it has something to do, then writes what waits.
+    fn advance(&mut self) -> Result<(), EngineFailed> {
         let now = self.io.now_ms();
         let due = self.deadline.is_some_and(|d| d <= now);
         let room = self.buffered < WRITE_BUFFER_LIMIT;
@@ -396,6 +443,13 @@ impl<E: Engine, I: Io> Driver<E, I> {
             self.step(now)?;
         }
         self.write();
+        Ok(())
+    }
+
+    /// Waits for socket events until the engine's deadline or `until`,
+    /// whichever is first, and hands the events to the engine.
+    fn wait(&mut self, until: u64) {
+        let now = self.io.now_ms();
         let mut wake = until;
         if let Some(d) = self.deadline {
             // A step that stopped at its budget comes back as soon as the
@@ -410,7 +464,6 @@ impl<E: Engine, I: Io> Driver<E, I> {
         let writable: Vec<ConnId> = self.conns.iter().filter(|(_, c)| c.connected && !c.out.is_empty()).map(|(id, _)| *id).collect();
         let Driver { engine, io, conns, stats, dirty, buffered, .. } = self;
         let mut got = false;
-        let now = io.now_ms();
         io.wait(wake, &writable, &mut |e| {
             got = true;
             match e {
@@ -435,7 +488,6 @@ impl<E: Engine, I: Io> Driver<E, I> {
         if got {
             *dirty = true;
         }
-        Ok(())
     }
 
     fn step(&mut self, now: u64) -> Result<(), EngineFailed> {

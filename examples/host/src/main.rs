@@ -184,7 +184,7 @@ fn main() -> Result<()> {
         failed + rejected,
         delivered as f64 / secs,
         bytes as f64 / secs / 1e6,
-        client.stats.bytes_sent
+        client.stats().bytes_sent
     );
     for e in &first_errors {
         println!("error: {e}");
