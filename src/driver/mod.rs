@@ -234,7 +234,7 @@ struct Conn {
 }
 
 /// Drives an [`Engine`] over an [`Io`].
-pub struct Driver<E: Engine, I: Io> {
+pub struct Driver<E, I> {
     pub engine: E,
     pub io: I,
     conns: BTreeMap<ConnId, Conn>,
@@ -258,6 +258,49 @@ pub struct Driver<E: Engine, I: Io> {
     pub on_warning: Option<Box<dyn FnMut(&str)>>,
     pub tally: Tally,
     pub stats: Stats,
+}
+
+impl<E, I> Driver<E, I> {
+    /// Hands back the engine and the I/O, keeping the loop's own state (its
+    /// connections and the bytes waiting for them, deadline, counters,
+    /// reports) for `resume`: for a caller that lends the driver a
+    /// borrowed engine or network for a while (the simulations do).
+    pub fn park(self) -> (E, I, Driver<(), ()>) {
+        let (engine, io, parked) = self.swap((), ());
+        (engine, io, parked)
+    }
+
+    fn swap<E2, I2>(self, engine: E2, io: I2) -> (E, I, Driver<E2, I2>) {
+        let d = Driver {
+            engine,
+            io,
+            conns: self.conns,
+            step: self.step,
+            refusals: self.refusals,
+            deadline: self.deadline,
+            more: self.more,
+            dirty: self.dirty,
+            unreported: self.unreported,
+            buffered: self.buffered,
+            reports: self.reports,
+            keep_reports: self.keep_reports,
+            warnings: self.warnings,
+            on_warning: self.on_warning,
+            tally: self.tally,
+            stats: self.stats,
+        };
+        (self.engine, self.io, d)
+    }
+}
+
+impl Driver<(), ()> {
+    /// A parked driver's state, driving `engine` over `io` again. The
+    /// engine may have been called meanwhile: it gets a step at once.
+    pub fn resume<E: Engine, I: Io>(self, engine: E, io: I) -> Driver<E, I> {
+        let mut d = self.swap(engine, io).2;
+        d.dirty = true;
+        d
+    }
 }
 
 impl<I: Io> Driver<Producer, I> {
@@ -412,15 +455,18 @@ impl<E: Engine, I: Io> Driver<E, I> {
     /// Turns until `done` or `end`; whether `done` held. `done` is checked
     /// after each step, before any wait.
     fn run_until(&mut self, end: u64, done: impl Fn(&Self) -> bool) -> Result<bool, EngineFailed> {
+        // At least one look at the sockets, even when `end` has passed.
+        let mut looked = false;
         loop {
             self.advance()?;
             if done(self) {
                 return Ok(true);
             }
-            if self.io.now_ms() >= end {
+            if looked && self.io.now_ms() >= end {
                 return Ok(false);
             }
             self.wait(end);
+            looked = true;
         }
     }
 
@@ -506,12 +552,17 @@ impl<E: Engine, I: Io> Driver<E, I> {
                 c.out.push_back(data);
             }
         }
-        for conn in step.closes.drain(..) {
-            if let Some(c) = self.conns.remove(&conn) {
-                self.buffered -= c.out.iter().map(Vec::len).sum::<usize>() - c.head;
-            }
+        // What was handed out before a close (a TLS alert saying why, say)
+        // goes out first, as far as the socket takes it now.
+        let closes = core::mem::take(&mut step.closes);
+        for &conn in &closes {
+            let _ = self.write_conn(conn);
+            self.forget(conn);
             self.io.close(conn);
         }
+        self.step.closes = closes;
+        self.step.closes.clear();
+        let step = &mut self.step;
         for r in step.reports.drain(..) {
             self.tally.report(&r);
             if self.keep_reports {
@@ -533,34 +584,44 @@ impl<E: Engine, I: Io> Driver<E, I> {
     /// Writes what is waiting, as far as each socket takes it.
     fn write(&mut self) {
         let mut broken = Vec::new();
-        for (&id, c) in self.conns.iter_mut().filter(|(_, c)| c.connected) {
-            while let Some(front) = c.out.front() {
-                match self.io.write(id, &front[c.head..]) {
-                    Ok(0) => break,
-                    Ok(n) => {
-                        c.head += n;
-                        self.buffered -= n;
-                        self.stats.bytes_sent += n as u64;
-                        if c.head == front.len() {
-                            c.out.pop_front();
-                            c.head = 0;
-                        }
-                    }
-                    Err(e) => {
-                        broken.push((id, e));
-                        break;
-                    }
-                }
+        let ids: Vec<ConnId> = self.conns.iter().filter(|(_, c)| c.connected && !c.out.is_empty()).map(|(id, _)| *id).collect();
+        for id in ids {
+            if let Err(e) = self.write_conn(id) {
+                broken.push((id, e));
             }
         }
         for (id, why) in broken {
-            if let Some(c) = self.conns.remove(&id) {
-                self.buffered -= c.out.iter().map(Vec::len).sum::<usize>() - c.head;
-            }
+            self.forget(id);
             self.io.close(id);
             let now = self.io.now_ms();
             self.engine.closed(id, &format!("write failed: {why}"), now);
             self.dirty = true;
+        }
+    }
+
+    /// Writes what waits for `id` as far as its socket takes it now.
+    fn write_conn(&mut self, id: ConnId) -> Result<(), String> {
+        let Some(c) = self.conns.get_mut(&id).filter(|c| c.connected) else { return Ok(()) };
+        while let Some(front) = c.out.front() {
+            let n = self.io.write(id, &front[c.head..])?;
+            if n == 0 {
+                break;
+            }
+            c.head += n;
+            self.buffered -= n;
+            self.stats.bytes_sent += n as u64;
+            if c.head == front.len() {
+                c.out.pop_front();
+                c.head = 0;
+            }
+        }
+        Ok(())
+    }
+
+    /// Drops a connection's unwritten bytes from the books.
+    fn forget(&mut self, id: ConnId) {
+        if let Some(c) = self.conns.remove(&id) {
+            self.buffered -= c.out.iter().map(Vec::len).sum::<usize>() - c.head;
         }
     }
 }
