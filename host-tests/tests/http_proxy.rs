@@ -299,6 +299,9 @@ fn bad_requests_get_the_proxys_status_and_a_json_error_and_the_server_keeps_serv
     assert_error(&serve.request("PUT", "/topics/ok", Some(BINARY), good.as_bytes(), false), 405, 405);
     assert_error(&serve.request("POST", "/consumers/group", Some(BINARY), good.as_bytes(), false), 404, 404);
     assert_error(&serve.request("POST", "/topics/ok/partitions/0", Some(BINARY), good.as_bytes(), false), 404, 404);
+    // No records: nothing to wait for.
+    let (status, answer) = serve.post("ok", BINARY, &json!({ "records": [] }));
+    assert_eq!((status, answer), (200, json!({ "offsets": [], "key_schema_id": null, "value_schema_id": null })));
     // Still serving: a good request, chunked, is stored.
     let (status, answer) = serve.request("POST", "/topics/ok", Some(BINARY), good.as_bytes(), true);
     assert_eq!(status, 200, "{answer}");
@@ -314,6 +317,10 @@ fn a_bad_property_is_a_500_naming_it() {
     assert_error(&answer, 500, 500);
     let message = answer.1["message"].as_str().unwrap();
     assert!(message.contains("acks") && message.contains("KAFKA_ACKS"), "{message}");
+    let serve = Serve::start(&[("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9"), ("KAFKA_NO_SUCH_SETTING", "1")]);
+    let answer = serve.post("t", BINARY, &json!({ "records": [{ "value": b64(b"x") }] }));
+    assert_error(&answer, 500, 500);
+    assert!(answer.1["message"].as_str().unwrap().contains("no.such.setting"), "{}", answer.1);
     let serve = Serve::start(&[("KAFKA_LINGER_MS", "0")]);
     let answer = serve.post("t", BINARY, &json!({ "records": [{ "value": b64(b"x") }] }));
     assert_error(&answer, 500, 500);

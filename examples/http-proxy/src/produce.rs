@@ -50,7 +50,10 @@ pub fn produce<I: Io>(io: I, settings: &Settings, topic: &str, records: &Packed)
     let engine_failed = |e: kafka_producer_component::driver::EngineFailed| Failure::new(500, 500, e.to_string());
 
     let sent = driver.send(topic, records, settings.wait_ms).map_err(engine_failed)?;
-    driver.flush(settings.wait_ms).map_err(engine_failed)?;
+    // Nothing accepted (no records, or all refused): nothing to wait for.
+    if driver.unreported() > 0 {
+        driver.flush(settings.wait_ms).map_err(engine_failed)?;
+    }
 
     let no_report = ProduceError::new(ErrorKind::TimedOut, "no delivery report in time".into());
     let mut outcomes: Vec<Outcome> = vec![failed(None, &no_report); records.len()];

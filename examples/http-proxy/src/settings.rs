@@ -85,3 +85,7 @@ impl Settings {
         Ok(Settings { properties, max_body_bytes, wait_ms: delivery.saturating_add(5_000) })
     }
 }
+
+#[cfg(test)]
+#[path = "tests/settings.rs"]
+mod tests;
