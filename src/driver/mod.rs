@@ -518,3 +518,7 @@ impl<E: Engine, I: Io> Driver<E, I> {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "../tests/driver.rs"]
+mod tests;
