@@ -4,7 +4,8 @@
 # local Tansu broker, one at a time, each on a new HTTP connection. Each
 # request is a fresh instance of the component that opens its producer,
 # connects to the broker, fetches metadata, produces with acks=all and
-# answers after the ack: all of that is in the figure.
+# answers after the ack: all of that is in the figure. For comparison, the
+# same requests refused before any Kafka work (405): HTTP and instance only.
 #   bash scripts/bench_http.sh [REQUESTS]      (default 1000, after 50 warm-up)
 # KAFKA_* variables in the environment are passed to the plugin, e.g.
 #   KAFKA_ENABLE_IDEMPOTENCE=true bash scripts/bench_http.sh
@@ -33,16 +34,19 @@ port, n = int(sys.argv[1]), int(sys.argv[2])
 body = json.dumps({"records": [{"key": "a2V5", "value": "aGVsbG8="}]})
 headers = {"Content-Type": "application/vnd.kafka.binary.v2+json"}
 
-def once():
+def once(method="POST"):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     t = time.perf_counter()
-    c.request("POST", "/topics/bench", body, headers)
+    c.request(method, "/topics/bench", body, headers)
     r = c.getresponse()
     answer = json.loads(r.read())
     dt = time.perf_counter() - t
     c.close()
-    o = answer["offsets"][0]
-    assert r.status == 200 and o["error_code"] is None and o["offset"] >= 0, answer
+    if method == "POST":
+        o = answer["offsets"][0]
+        assert r.status == 200 and o["error_code"] is None and o["offset"] >= 0, answer
+    else:
+        assert r.status == 405, answer
     return dt * 1000
 
 deadline = time.time() + 120
@@ -54,7 +58,13 @@ while True:  # until wasmtime serve has compiled the component and listens
         time.sleep(0.1)
 for _ in range(50):
     once()
-ms = sorted(once() for _ in range(n))
-pct = lambda p: ms[min(len(ms) - 1, int(p / 100 * len(ms)))]
-print(f"single-record POST, loopback, acks=all: p50 {pct(50):.2f} ms  p90 {pct(90):.2f} ms  p99 {pct(99):.2f} ms  max {ms[-1]:.2f} ms  ({n} requests)")
+def report(what, ms):
+    ms.sort()
+    pct = lambda p: ms[min(len(ms) - 1, int(p / 100 * len(ms)))]
+    print(f"{what}: p50 {pct(50):.2f} ms  p90 {pct(90):.2f} ms  p99 {pct(99):.2f} ms  max {ms[-1]:.2f} ms  ({len(ms)} requests)")
+
+report("single-record POST, loopback, acks=all", [once() for _ in range(n)])
+# The same request refused before any Kafka work (PUT: 405): the cost of
+# the HTTP exchange and a fresh instance alone.
+report("no produce (PUT, 405)             ", [once("PUT") for _ in range(n)])
 PY
