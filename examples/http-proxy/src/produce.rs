@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use kafka_producer_component::driver::{Driver, Io};
-use kafka_producer_component::error_codes::{is_retriable, UNKNOWN_TOPIC_OR_PARTITION};
+use kafka_producer_component::error_codes::is_retriable;
 use kafka_producer_component::packed::Packed;
 use kafka_producer_component::{ErrorKind, ProduceError};
 
@@ -33,9 +33,9 @@ fn failed(partition: Option<i32>, e: &ProduceError) -> Outcome {
 }
 
 /// Produces `records` to `topic` and waits for their reports. A bad
-/// producer property is a 500 naming it; a topic the cluster does not
-/// know (every record failed with UNKNOWN_TOPIC_OR_PARTITION) is 404
-/// 40401; anything else that befell a record is in its outcome.
+/// producer property is a 500 naming it; whatever befalls a record (a
+/// topic the cluster does not have included: it times out waiting for
+/// metadata, as in the Java client) is in its outcome.
 pub fn produce<I: Io>(io: I, settings: &Settings, topic: &str, records: &Packed) -> Result<Vec<Outcome>, Failure> {
     let mut driver = Driver::open(io, &settings.properties).map_err(|e| {
         let message = if e.key.is_empty() {
@@ -66,7 +66,6 @@ pub fn produce<I: Io>(io: I, settings: &Settings, topic: &str, records: &Packed)
     for (i, e) in &sent.refused {
         outcomes[*i] = failed(None, e);
     }
-    let mut unknown_topic = 0;
     for report in driver.take_reports() {
         for (pos, id) in report.records.iter().enumerate() {
             let Some(&i) = index.get(id) else { continue };
@@ -75,17 +74,9 @@ pub fn produce<I: Io>(io: I, settings: &Settings, topic: &str, records: &Packed)
                     let offset = if report.base_offset < 0 { -1 } else { report.base_offset + pos as i64 };
                     Outcome::Stored { partition: report.partition, offset }
                 }
-                Some(e) => {
-                    if e.kind == ErrorKind::TopicFailed && e.code == UNKNOWN_TOPIC_OR_PARTITION {
-                        unknown_topic += 1;
-                    }
-                    failed((report.partition >= 0).then_some(report.partition), e)
-                }
+                Some(e) => failed((report.partition >= 0).then_some(report.partition), e),
             };
         }
-    }
-    if !records.is_empty() && unknown_topic == records.len() {
-        return Err(Failure::topic_not_found());
     }
     Ok(outcomes)
 }
