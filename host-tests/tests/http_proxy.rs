@@ -23,6 +23,8 @@ fn free_port() -> u16 {
 struct Serve {
     child: Child,
     port: u16,
+    /// Where wasmtime serve's stderr goes (the plugin's warnings, traps).
+    log: std::path::PathBuf,
 }
 
 impl Serve {
@@ -39,8 +41,16 @@ impl Serve {
             args.push(format!("{k}={v}"));
         }
         args.push(wasm);
-        let child = Command::new(&wasmtime).args(&args).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("the wasmtime CLI (run scripts/setup.sh)");
-        let serve = Serve { child, port };
+        let log = std::env::temp_dir().join(format!("kpc-http-proxy-{}-{port}.log", std::process::id()));
+        let stderr = std::fs::File::create(&log).unwrap();
+        let child = Command::new(&wasmtime)
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .expect("the wasmtime CLI (run scripts/setup.sh)");
+        let serve = Serve { child, port, log };
         // It listens once the component is compiled.
         let until = Instant::now() + Duration::from_secs(120);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -91,10 +101,21 @@ impl Serve {
     }
 }
 
+impl Serve {
+    /// Fails if the plugin trapped or panicked in any request so far.
+    fn assert_no_trap(&self) {
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        for sign in ["panicked", "wasm trap", "error while executing"] {
+            assert!(!log.contains(sign), "wasmtime serve logged {sign:?}:\n{log}");
+        }
+    }
+}
+
 impl Drop for Serve {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
     }
 }
 
@@ -178,7 +199,8 @@ fn binary_records_land_at_the_offsets_the_answer_gives() {
                 let value = match i % 10 {
                     0 => None,
                     1 => Some(Vec::new()),
-                    _ => Some((0..(i % 300) as u32 + round).map(|b| (b * 7) as u8).collect()),
+                    // Up to 2 KB: several batches (batch.size 16 KB) per partition.
+                    _ => Some((0..(i * 13 % 2000) as u32 + round).map(|b| (b * 7) as u8).collect()),
                 };
                 let partition = (i % 5 == 0).then_some((i % 3) as i32);
                 (key, value, partition)
@@ -208,6 +230,7 @@ fn binary_records_land_at_the_offsets_the_answer_gives() {
     }
     let read = read_back(Reader::KafkaPython, &broker.bootstrap(), "bin", 3, want.len()).unwrap();
     check_read_back(&read, &want, &placed);
+    serve.assert_no_trap();
 }
 
 #[test]
@@ -308,6 +331,7 @@ fn bad_requests_get_the_proxys_status_and_a_json_error_and_the_server_keeps_serv
     let placed = offsets(&answer, 1);
     let read = read_back(Reader::Confluent, &broker.bootstrap(), "ok", 1, 1).unwrap();
     check_read_back(&read, &[(None, Some(b"fine".to_vec()), None)], &placed);
+    serve.assert_no_trap();
 }
 
 #[test]
