@@ -325,8 +325,8 @@ fn bad_requests_get_the_proxys_status_and_a_json_error_and_the_server_keeps_serv
     // No records: nothing to wait for.
     let (status, answer) = serve.post("ok", BINARY, &json!({ "records": [] }));
     assert_eq!((status, answer), (200, json!({ "offsets": [], "key_schema_id": null, "value_schema_id": null })));
-    // Still serving: a good request, chunked, is stored.
-    let (status, answer) = serve.request("POST", "/topics/ok", Some(BINARY), good.as_bytes(), true);
+    // Still serving: a good request, chunked, to a percent-encoded name, is stored.
+    let (status, answer) = serve.request("POST", "/topics/%6Fk", Some(BINARY), good.as_bytes(), true);
     assert_eq!(status, 200, "{answer}");
     let placed = offsets(&answer, 1);
     let read = read_back(Reader::Confluent, &broker.bootstrap(), "ok", 1, 1).unwrap();

@@ -61,12 +61,12 @@ mod handler {
         let topic = rest::route(method_name(&method), &path)?;
         let content_type = request.headers().get("content-type").into_iter().next();
         let format = rest::format(content_type.as_deref().and_then(|v| std::str::from_utf8(v).ok()))?;
-        rest::check_topic(topic)?;
+        rest::check_topic(&topic)?;
         let settings = Settings::from_env(std::env::vars())
             .map_err(|(key, why)| Failure::new(500, 500, format!("invalid setting {key}: {why}")))?;
         let body = read_body(request, settings.max_body_bytes)?;
         let records = rest::parse_records(&body, format)?;
-        let outcomes = crate::produce::produce(WasiIo::new(), &settings, topic, &records)?;
+        let outcomes = crate::produce::produce(WasiIo::new(), &settings, &topic, &records)?;
         Ok(rest::offsets_body(&outcomes))
     }
 

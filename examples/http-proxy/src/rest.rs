@@ -63,9 +63,9 @@ pub enum Format {
     Json,
 }
 
-/// The topic of `POST /topics/{topic}`: a 404 for any other path, a 405
-/// for another method on that path.
-pub fn route<'a>(method: &str, path_with_query: &'a str) -> Result<&'a str, Failure> {
+/// The topic of `POST /topics/{topic}` (percent-decoded): a 404 for any
+/// other path, a 405 for another method on that path.
+pub fn route(method: &str, path_with_query: &str) -> Result<String, Failure> {
     let path = path_with_query.split(['?', '#']).next().unwrap_or("");
     let Some(topic) = path.strip_prefix("/topics/") else { return Err(Failure::not_found()) };
     if topic.is_empty() || topic.contains('/') {
@@ -74,7 +74,26 @@ pub fn route<'a>(method: &str, path_with_query: &'a str) -> Result<&'a str, Fail
     if method != "POST" {
         return Err(Failure::method_not_allowed());
     }
-    Ok(topic)
+    // A segment that does not decode cannot name a topic.
+    percent_decode(topic).ok_or_else(Failure::topic_not_found)
+}
+
+/// `%XX` escapes decoded; `None` if one is broken or the result is not UTF-8.
+fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// Kafka's rule for topic names: 1 to 249 of `[a-zA-Z0-9._-]`, not `.` or

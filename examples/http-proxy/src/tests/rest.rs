@@ -14,8 +14,13 @@ fn records(body: &str, format: Format) -> Result<Vec<(Option<Vec<u8>>, Option<Ve
 
 #[test]
 fn routes_post_topics_only() {
-    assert_eq!(route("POST", "/topics/events"), Ok("events"));
-    assert_eq!(route("POST", "/topics/events?x=1"), Ok("events"));
+    assert_eq!(route("POST", "/topics/events").as_deref(), Ok("events"));
+    assert_eq!(route("POST", "/topics/events?x=1").as_deref(), Ok("events"));
+    assert_eq!(route("POST", "/topics/my%2Etopic").as_deref(), Ok("my.topic"));
+    assert_eq!(route("POST", "/topics/bad%20name").as_deref(), Ok("bad name"));
+    for broken in ["/topics/a%2", "/topics/a%zz", "/topics/%ff"] {
+        assert_eq!(route("POST", broken).unwrap_err().error_code, 40401, "{broken}");
+    }
     assert_eq!(route("GET", "/topics/events").unwrap_err().status, 405);
     assert_eq!(route("POST", "/topics/events/partitions/0").unwrap_err().status, 404);
     assert_eq!(route("POST", "/topics/").unwrap_err().status, 404);
