@@ -7,13 +7,14 @@ cd "$(dirname "$0")/.."
 
 usage() {
     cat <<'USAGE'
-usage: bash scripts/serve.sh [--addr HOST:PORT] [-b BOOTSTRAP] [-X KEY=VALUE]... [--max-body BYTES]
+usage: bash scripts/serve.sh [--addr HOST:PORT] [-b BOOTSTRAP] [-X KEY=VALUE]... [--max-body BYTES] [--dir DIR]...
 
   --addr HOST:PORT   where to listen (default 127.0.0.1:8082, the REST Proxy's port)
   -b BOOTSTRAP       Kafka bootstrap servers, host:port[,host:port...] (default localhost:9092)
   -X KEY=VALUE       a producer property (e.g. -X acks=1 -X compression.type=lz4),
                      passed to the plugin as KAFKA_<KEY upper-cased, dots as underscores>
   --max-body BYTES   the largest request body taken (default 4194304; larger: 413)
+  --dir DIR          let the plugin read DIR (e.g. the CA file of -X ssl.ca.location=DIR/ca.pem)
   -h                 this help
 
 KAFKA_* variables already in the environment are passed on too. Example:
@@ -26,6 +27,7 @@ USAGE
 addr=127.0.0.1:8082
 bootstrap=localhost:9092
 envs=()
+dirs=()
 while [ $# -gt 0 ]; do
     case "$1" in
         -h|--help) usage; exit 0 ;;
@@ -35,6 +37,7 @@ while [ $# -gt 0 ]; do
             case "$kv" in *=*) ;; *) echo "serve.sh: -X $kv is not KEY=VALUE" >&2; exit 2 ;; esac
             key=${kv%%=*}; key=${key//./_}
             envs+=(--env "KAFKA_${key^^}=${kv#*=}"); shift 2 ;;
+        --dir) dirs+=(--dir "${2:?--dir needs DIR}"); shift 2 ;;
         --max-body) envs+=(--env "HTTP_MAX_BODY_BYTES=${2:?--max-body needs BYTES}"); shift 2 ;;
         *) echo "serve.sh: unknown argument $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -51,4 +54,5 @@ while IFS='=' read -r name _; do
     case "$name" in KAFKA_BOOTSTRAP_SERVERS|KAFKA_PRODUCER_WASM) ;; KAFKA_?*) inherited+=(--env "$name") ;; esac
 done < <(env)
 exec "$KPC_WASMTIME" serve -S cli=y -S inherit-network=y -S allow-ip-name-lookup=y --addr "$addr" \
-    --env "KAFKA_BOOTSTRAP_SERVERS=$bootstrap" ${inherited[@]+"${inherited[@]}"} ${envs[@]+"${envs[@]}"} "$wasm"
+    --env "KAFKA_BOOTSTRAP_SERVERS=$bootstrap" ${inherited[@]+"${inherited[@]}"} ${envs[@]+"${envs[@]}"} \
+    ${dirs[@]+"${dirs[@]}"} "$wasm"

@@ -29,6 +29,11 @@ struct Serve {
 
 impl Serve {
     fn start(env: &[(&str, &str)]) -> Serve {
+        Serve::start_reading(env, None)
+    }
+
+    /// As `start`, letting the plugin read `dir` (WASI preopen).
+    fn start_reading(env: &[(&str, &str)], dir: Option<&std::path::Path>) -> Serve {
         let wasmtime = std::env::var("KPC_WASMTIME").unwrap_or_else(|_| "wasmtime".into());
         let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../target").into());
         let wasm = format!("{target}/http-proxy/wasm32-wasip2/release/kafka_http_proxy.wasm");
@@ -39,6 +44,10 @@ impl Serve {
         for (k, v) in env {
             args.push("--env".into());
             args.push(format!("{k}={v}"));
+        }
+        if let Some(dir) = dir {
+            args.push("--dir".into());
+            args.push(dir.display().to_string());
         }
         args.push(wasm);
         let log = std::env::temp_dir().join(format!("kpc-http-proxy-{}-{port}.log", std::process::id()));
@@ -368,4 +377,27 @@ fn an_unreachable_broker_fails_each_record_in_the_answer() {
         // Timed out: sending again may succeed.
         assert_eq!(o["error_code"], 2, "{answer}");
     }
+}
+
+#[test]
+fn produces_over_tls_reading_the_ca_file_through_wasi() {
+    let ca = host_tests::tls::Ca::new("kpc test CA");
+    let (_broker, front) = host_tests::tls::secure_cluster(&ca, &["127.0.0.1"], "secure", 2);
+    let ca_file = ca.pem_file();
+    let bootstrap = format!("127.0.0.1:{}", front.port);
+    let location = ca_file.display().to_string();
+    let serve = Serve::start_reading(
+        &[("KAFKA_BOOTSTRAP_SERVERS", &bootstrap), ("KAFKA_SECURITY_PROTOCOL", "SSL"), ("KAFKA_SSL_CA_LOCATION", &location)],
+        Some(&std::env::temp_dir()),
+    );
+    let want: Vec<Want> = (0..20).map(|i| (Some(format!("k{i}").into_bytes()), Some(format!("secret {i}").into_bytes()), None)).collect();
+    let records: Vec<Value> = want.iter().map(|(k, v, _)| json!({ "key": b64(k.as_deref().unwrap()), "value": b64(v.as_deref().unwrap()) })).collect();
+    let (status, answer) = serve.post("secure", BINARY, &json!({ "records": records }));
+    assert_eq!(status, 200, "{answer}");
+    let placed = offsets(&answer, want.len());
+    assert!(placed.iter().all(Option::is_some), "{answer}");
+    assert!(front.handshakes.load(std::sync::atomic::Ordering::Relaxed) >= 1);
+    let read = read_back_secure(Reader::Confluent, &bootstrap, "secure", 2, want.len(), None, Some((&ca_file, true))).unwrap();
+    check_read_back(&read, &want, &placed);
+    serve.assert_no_trap();
 }
