@@ -485,7 +485,6 @@ impl<E: Engine, I: Io> Driver<E, I> {
         let room = self.buffered < WRITE_BUFFER_LIMIT;
         // While the sockets lag, only a timer (not a full step budget)
         // earns a step: it may close a connection that stopped reading.
-        let reported = self.tally.delivered + self.tally.failed;
         if (self.dirty || due) && (room || (due && !self.more)) {
             self.step(now)?;
         }
@@ -498,11 +497,6 @@ impl<E: Engine, I: Io> Driver<E, I> {
     fn wait(&mut self, until: u64) {
         let now = self.io.now_ms();
         let mut wake = until;
-        // Reports came: the caller's condition (flush, poll) may hold now,
-        // so look without waiting.
-        if self.tally.delivered + self.tally.failed != reported {
-            wake = now;
-        }
         if let Some(d) = self.deadline {
             // A step that stopped at its budget comes back as soon as the
             // sockets have room for more.
