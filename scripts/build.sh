@@ -10,6 +10,10 @@ wasm-tools validate "$KAFKA_PRODUCER_WASM"
 # target directory: it builds the core without the component glue, and
 # that build would otherwise replace the engine component above.
 CARGO_TARGET_DIR="$CARGO_TARGET_DIR/kcat" cargo build --release --target wasm32-wasip2 -p kafka-kcat
+# The HTTP-to-Kafka plugin for `wasmtime serve` (the core with its driver,
+# without the component glue): its own target directory too.
+CARGO_TARGET_DIR="$CARGO_TARGET_DIR/http-proxy" cargo build --release --target wasm32-wasip2 -p kafka-http-proxy
+wasm-tools validate "$CARGO_TARGET_DIR/http-proxy/wasm32-wasip2/release/kafka_http_proxy.wasm"
 wasm-tools component wit "$KAFKA_PRODUCER_WASM" | grep -q "export kafka:producer/producer" \
     || { echo "build: the engine component lost its export" >&2; exit 1; }
 # The same component as JavaScript, for examples/node (jco).

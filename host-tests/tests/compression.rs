@@ -32,7 +32,7 @@ fn round_trip(codec: &str) {
     let compressible: usize = records.iter().map(|r| r.value.as_ref().unwrap().len()).sum();
     // Compressible records go first and alone, to measure what crossed the wire.
     let first = produce_all(&mut c, "z", records.clone(), 500).unwrap();
-    let wire = c.stats.bytes_sent;
+    let wire = c.stats().bytes_sent;
     assert!(wire * 2 < compressible as u64, "{codec}: {wire} bytes sent for {compressible} bytes of text: not compressed");
     // Then incompressible values, nulls and one record of 1 MB.
     let more: Vec<KafkaRecord> = (0..40)

@@ -103,6 +103,31 @@ impl Engine for Producer {
     }
 }
 
+/// A borrowed engine drives like an owned one (a test keeps its producer).
+impl<E: Engine + ?Sized> Engine for &mut E {
+    fn send_packed(&mut self, topic: &str, packed: &[u8], now: u64, refused: &mut Vec<Refusal>) -> Result<RecordId, EngineFailed> {
+        (**self).send_packed(topic, packed, now, refused)
+    }
+    fn flush(&mut self, now: u64) -> Result<(), EngineFailed> {
+        (**self).flush(now)
+    }
+    fn close(&mut self, timeout_ms: u64, now: u64) -> Result<(), EngineFailed> {
+        (**self).close(timeout_ms, now)
+    }
+    fn connected(&mut self, conn: ConnId, now: u64) {
+        (**self).connected(conn, now)
+    }
+    fn received(&mut self, conn: ConnId, bytes: &[u8], now: u64) {
+        (**self).received(conn, bytes, now)
+    }
+    fn closed(&mut self, conn: ConnId, reason: &str, now: u64) {
+        (**self).closed(conn, reason, now)
+    }
+    fn step(&mut self, now: u64, out: &mut Step) -> Result<(), EngineFailed> {
+        (**self).step(now, out)
+    }
+}
+
 /// Why a producer could not be opened: the setting at fault (`key`, empty
 /// when it is not one setting's fault) and why.
 pub type OpenError = ConfigError;
@@ -209,7 +234,7 @@ struct Conn {
 }
 
 /// Drives an [`Engine`] over an [`Io`].
-pub struct Driver<E: Engine, I: Io> {
+pub struct Driver<E, I> {
     pub engine: E,
     pub io: I,
     conns: BTreeMap<ConnId, Conn>,
@@ -233,6 +258,49 @@ pub struct Driver<E: Engine, I: Io> {
     pub on_warning: Option<Box<dyn FnMut(&str)>>,
     pub tally: Tally,
     pub stats: Stats,
+}
+
+impl<E, I> Driver<E, I> {
+    /// Hands back the engine and the I/O, keeping the loop's own state (its
+    /// connections and the bytes waiting for them, deadline, counters,
+    /// reports) for `resume`: for a caller that lends the driver a
+    /// borrowed engine or network for a while (the simulations do).
+    pub fn park(self) -> (E, I, Driver<(), ()>) {
+        let (engine, io, parked) = self.swap((), ());
+        (engine, io, parked)
+    }
+
+    fn swap<E2, I2>(self, engine: E2, io: I2) -> (E, I, Driver<E2, I2>) {
+        let d = Driver {
+            engine,
+            io,
+            conns: self.conns,
+            step: self.step,
+            refusals: self.refusals,
+            deadline: self.deadline,
+            more: self.more,
+            dirty: self.dirty,
+            unreported: self.unreported,
+            buffered: self.buffered,
+            reports: self.reports,
+            keep_reports: self.keep_reports,
+            warnings: self.warnings,
+            on_warning: self.on_warning,
+            tally: self.tally,
+            stats: self.stats,
+        };
+        (self.engine, self.io, d)
+    }
+}
+
+impl Driver<(), ()> {
+    /// A parked driver's state, driving `engine` over `io` again. The
+    /// engine may have been called meanwhile: it gets a step at once.
+    pub fn resume<E: Engine, I: Io>(self, engine: E, io: I) -> Driver<E, I> {
+        let mut d = self.swap(engine, io).2;
+        d.dirty = true;
+        d
+    }
 }
 
 impl<I: Io> Driver<Producer, I> {
@@ -325,19 +393,26 @@ impl<E: Engine, I: Io> Driver<E, I> {
                     self.tally.note(format!("refused: {}", error.message));
                     break;
                 }
-                // Reports free room: resend at once if this step brought
-                // some, else wait for the sockets.
-                let before = self.unreported;
-                self.advance()?;
-                if self.unreported >= before {
-                    self.wait(give_up);
-                }
+                self.turn(give_up)?;
             }
         }
         // Give the records to the network now if there is room.
         let now = self.io.now_ms();
         self.turn(now)?;
         Ok(sent)
+    }
+
+    /// Runs `f` on the engine for a call the driver has no verb for (a
+    /// component's record-by-record `send`, say): `f` gets the time and
+    /// returns its result and how many records it handed over that will
+    /// be reported. Then the engine gets a turn without waiting.
+    pub fn with_engine<R>(&mut self, f: impl FnOnce(&mut E, u64) -> Result<(R, u64), EngineFailed>) -> Result<R, EngineFailed> {
+        let now = self.io.now_ms();
+        let (r, accepted) = f(&mut self.engine, now)?;
+        self.unreported += accepted;
+        self.dirty = true;
+        self.turn(now)?;
+        Ok(r)
     }
 
     /// Makes every batch ready now, ignoring `linger.ms`, and drives the
@@ -377,32 +452,33 @@ impl<E: Engine, I: Io> Driver<E, I> {
         Ok(())
     }
 
-    /// Turns until `done` or `end`; whether `done` held.
-    /// `done` is checked after each step, before waiting: a step that
-    /// brings the last report ends the call at once, not at the engine's
-    /// next deadline.
+    /// Turns until `done` or `end`; whether `done` held. `done` is checked
+    /// after each step, before any wait.
     fn run_until(&mut self, end: u64, done: impl Fn(&Self) -> bool) -> Result<bool, EngineFailed> {
+        // At least one look at the sockets, even when `end` has passed.
+        let mut looked = false;
         loop {
             self.advance()?;
             if done(self) {
                 return Ok(true);
             }
-            if self.io.now_ms() >= end {
+            if looked && self.io.now_ms() >= end {
                 return Ok(false);
             }
             self.wait(end);
+            looked = true;
         }
     }
 
-    /// One turn of the loop: step the engine if it has something to do,
-    /// write, then wait for an event, the engine's deadline or `until`.
+    /// One turn of the loop: advance, then wait for an event, the engine's
+    /// deadline or `until`.
     fn turn(&mut self, until: u64) -> Result<(), EngineFailed> {
         self.advance()?;
         self.wait(until);
         Ok(())
     }
 
-    /// Steps the engine if it has something to do, and writes.
+    /// Steps the engine if it has something to do, then writes what waits.
     fn advance(&mut self) -> Result<(), EngineFailed> {
         let now = self.io.now_ms();
         let due = self.deadline.is_some_and(|d| d <= now);
@@ -416,8 +492,8 @@ impl<E: Engine, I: Io> Driver<E, I> {
         Ok(())
     }
 
-    /// Waits for a socket event, the engine's deadline or `until`, and
-    /// hands the events to the engine.
+    /// Waits for socket events until the engine's deadline or `until`,
+    /// whichever is first, and hands the events to the engine.
     fn wait(&mut self, until: u64) {
         let now = self.io.now_ms();
         let mut wake = until;
@@ -434,7 +510,6 @@ impl<E: Engine, I: Io> Driver<E, I> {
         let writable: Vec<ConnId> = self.conns.iter().filter(|(_, c)| c.connected && !c.out.is_empty()).map(|(id, _)| *id).collect();
         let Driver { engine, io, conns, stats, dirty, buffered, .. } = self;
         let mut got = false;
-        let now = io.now_ms();
         io.wait(wake, &writable, &mut |e| {
             got = true;
             match e {
@@ -477,12 +552,17 @@ impl<E: Engine, I: Io> Driver<E, I> {
                 c.out.push_back(data);
             }
         }
-        for conn in step.closes.drain(..) {
-            if let Some(c) = self.conns.remove(&conn) {
-                self.buffered -= c.out.iter().map(Vec::len).sum::<usize>() - c.head;
-            }
+        // What was handed out before a close (a TLS alert saying why, say)
+        // goes out first, as far as the socket takes it now.
+        let closes = core::mem::take(&mut step.closes);
+        for &conn in &closes {
+            let _ = self.write_conn(conn);
+            self.forget(conn);
             self.io.close(conn);
         }
+        self.step.closes = closes;
+        self.step.closes.clear();
+        let step = &mut self.step;
         for r in step.reports.drain(..) {
             self.tally.report(&r);
             if self.keep_reports {
@@ -504,34 +584,48 @@ impl<E: Engine, I: Io> Driver<E, I> {
     /// Writes what is waiting, as far as each socket takes it.
     fn write(&mut self) {
         let mut broken = Vec::new();
-        for (&id, c) in self.conns.iter_mut().filter(|(_, c)| c.connected) {
-            while let Some(front) = c.out.front() {
-                match self.io.write(id, &front[c.head..]) {
-                    Ok(0) => break,
-                    Ok(n) => {
-                        c.head += n;
-                        self.buffered -= n;
-                        self.stats.bytes_sent += n as u64;
-                        if c.head == front.len() {
-                            c.out.pop_front();
-                            c.head = 0;
-                        }
-                    }
-                    Err(e) => {
-                        broken.push((id, e));
-                        break;
-                    }
-                }
+        let ids: Vec<ConnId> = self.conns.iter().filter(|(_, c)| c.connected && !c.out.is_empty()).map(|(id, _)| *id).collect();
+        for id in ids {
+            if let Err(e) = self.write_conn(id) {
+                broken.push((id, e));
             }
         }
         for (id, why) in broken {
-            if let Some(c) = self.conns.remove(&id) {
-                self.buffered -= c.out.iter().map(Vec::len).sum::<usize>() - c.head;
-            }
+            self.forget(id);
             self.io.close(id);
             let now = self.io.now_ms();
             self.engine.closed(id, &format!("write failed: {why}"), now);
             self.dirty = true;
         }
     }
+
+    /// Writes what waits for `id` as far as its socket takes it now.
+    fn write_conn(&mut self, id: ConnId) -> Result<(), String> {
+        let Some(c) = self.conns.get_mut(&id).filter(|c| c.connected) else { return Ok(()) };
+        while let Some(front) = c.out.front() {
+            let n = self.io.write(id, &front[c.head..])?;
+            if n == 0 {
+                break;
+            }
+            c.head += n;
+            self.buffered -= n;
+            self.stats.bytes_sent += n as u64;
+            if c.head == front.len() {
+                c.out.pop_front();
+                c.head = 0;
+            }
+        }
+        Ok(())
+    }
+
+    /// Drops a connection's unwritten bytes from the books.
+    fn forget(&mut self, id: ConnId) {
+        if let Some(c) = self.conns.remove(&id) {
+            self.buffered -= c.out.iter().map(Vec::len).sum::<usize>() - c.head;
+        }
+    }
 }
+
+#[cfg(test)]
+#[path = "../tests/driver.rs"]
+mod tests;

@@ -13,6 +13,7 @@
 #![allow(dead_code, unused_imports)]
 
 mod broker;
+mod network;
 mod oracle;
 mod records;
 
@@ -176,6 +177,9 @@ pub struct Sim {
     records_rng: Rng,
     /// The producer's delivery.timeout.ms (from `Sim::producer`).
     pub delivery_timeout_ms: u64,
+    /// The driver's state between runs (its connections): one producer
+    /// at a time runs in a simulation.
+    parked: Option<kafka_producer_component::driver::Driver<(), ()>>,
 }
 
 enum ToProducer {
@@ -255,6 +259,7 @@ impl Sim {
             answers_pending: Vec::new(),
             records_rng: Rng(0x5eed_0f_7e57),
             delivery_timeout_ms: 120_000,
+            parked: None,
         }
     }
 
@@ -264,107 +269,17 @@ impl Sim {
         pairs.extend_from_slice(extra);
         let config = Config::from_pairs(pairs).expect("config");
         self.delivery_timeout_ms = config.delivery_timeout_ms;
+        self.parked = None;
         Producer::new(config, self.now)
     }
 
-    /// Runs the producer and the cluster until nothing moves and no
-    /// deadline is pending, or `until` (simulated ms) passes. Panics if
-    /// the producer asks to be woken in the past without making progress
-    /// (a busy loop in a real host).
+    /// Runs the producer and the cluster until `until` (simulated ms),
+    /// driven by the core's driver (the loop every host uses) over the
+    /// simulated network (`network.rs`). Panics if the producer asks to be
+    /// woken in the past again and again without making progress (a busy
+    /// loop in a real host).
     pub fn run(&mut self, p: &mut Producer, until: u64) {
-        let mut idle_wakeups = 0;
-        loop {
-            let mut moved = false;
-            while let Some(o) = p.poll(self.now) {
-                moved = true;
-                match o {
-                    Output::Connect { conn, host, port } => {
-                        let node = host.strip_prefix("broker-").and_then(|n| n.parse().ok()).unwrap_or(-1);
-                        self.connects += 1;
-                        if self.brokers.get(&node) == Some(&port) {
-                            let config = self.tls_by_node.get(&node).or(self.tls.as_ref()).cloned();
-                            let tls = config.map(|c| rustls::ServerConnection::new(c).expect("server session"));
-                            self.conns.insert(conn, SimConn { node, inbuf: Vec::new(), tls, outbox: VecDeque::new() });
-                            self.connecting.push_back(conn);
-                        } else {
-                            self.closing.push_back((conn, "unknown host".into()));
-                        }
-                    }
-                    Output::Transmit { conn, data } => match self.fragment {
-                        // Partial writes: the broker reads the request in pieces.
-                        Some(n) => data.chunks(n.max(1)).for_each(|piece| self.from_producer(conn, piece)),
-                        None => self.from_producer(conn, &data),
-                    },
-                    Output::Close { conn } => {
-                        self.conns.remove(&conn);
-                    }
-                    Output::Report(r) => {
-                        self.reports.push(r);
-                        self.report_times.push(self.now);
-                    }
-                    Output::Warning(w) => self.warnings.push(w),
-                }
-            }
-            while let Some(c) = self.connecting.pop_front() {
-                moved = true;
-                p.handle_connected(c, self.now);
-            }
-            self.release_responses();
-            while let Some((c, out)) = self.to_producer.pop_front() {
-                moved = true;
-                let bytes = match out {
-                    ToProducer::Raw(bytes) => bytes,
-                    ToProducer::Response(r) => {
-                        let clean = !self.corrupted.contains(&c);
-                        // Checked per connection: a response on a
-                        // connection the producer already dropped is never read.
-                        if let Some((_, until)) = r.throttle.filter(|_| clean) {
-                            self.throttled_until.insert(c, (until, self.max_cid_seen));
-                        }
-                        let answers = if clean { &mut self.answers } else { &mut self.answers_maybe_read };
-                        for (no, code) in r.answers {
-                            answers.entry(no).or_default().push(code);
-                        }
-                        self.seal(c, r.frame)
-                    }
-                };
-                match self.fragment {
-                    Some(n) => {
-                        for piece in bytes.chunks(n.max(1)) {
-                            p.handle_received(c, piece, self.now);
-                        }
-                    }
-                    None => p.handle_received(c, &bytes, self.now),
-                }
-            }
-            while let Some((c, why)) = self.closing.pop_front() {
-                moved = true;
-                p.handle_closed(c, &why, self.now);
-            }
-            if moved {
-                idle_wakeups = 0;
-                continue;
-            }
-            let next_held = self.conns.values().filter_map(|c| c.outbox.front().map(|r| r.ready_at)).min();
-            let next = match (p.poll_timeout(), next_held) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            match next {
-                Some(t) if next_held == Some(t) && t <= until => {
-                    self.now = self.now.max(t);
-                }
-                Some(t) if t <= until => {
-                    if t <= self.now {
-                        idle_wakeups += 1;
-                        assert!(idle_wakeups < 3, "deadline {t} is not after now {} and nothing moves: a busy loop", self.now);
-                    }
-                    self.now = self.now.max(t);
-                    p.handle_timeout(self.now);
-                }
-                _ => return,
-            }
-        }
+        network::run(self, p, until);
     }
 
     /// Queues a response on `conn`, to go once `ready_at` has come and
