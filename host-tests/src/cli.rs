@@ -319,3 +319,28 @@ pub fn refused(cli: Cli) {
     let read = read_sorted(Reader::KafkaPython, &b, "big", 1, 1);
     assert_eq!(values(&read), vec![b"small".to_vec()]);
 }
+
+/// Typed input: a record goes out when its line arrives, not at the end
+/// of input. The reader gets the first line while stdin is still open.
+pub fn typed_lines_go_out_at_once(cli: Cli) {
+    let b = broker_with("typed", 1);
+    let mut child = cli
+        .command(None)
+        .args(["-b", &b.bootstrap(), "-t", "typed"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(b"first\n").unwrap();
+    input.flush().unwrap();
+    let read = read_sorted(Reader::Confluent, &b, "typed", 1, 1);
+    assert_eq!(values(&read), vec![b"first".to_vec()]);
+    input.write_all(b"second\n").unwrap();
+    drop(input);
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert_summary(&stdout, 2, 2, 0);
+}

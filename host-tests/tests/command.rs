@@ -59,3 +59,8 @@ fn the_embedded_broker_takes_the_records() {
 fn a_refused_record_fails_the_run() {
     cli::refused(CLI);
 }
+
+#[test]
+fn typed_lines_go_out_at_once() {
+    cli::typed_lines_go_out_at_once(CLI);
+}

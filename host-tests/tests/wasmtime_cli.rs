@@ -97,3 +97,8 @@ fn kcat_an_unreachable_broker_fails_every_record_and_says_so() {
 fn kcat_a_refused_record_fails_the_run() {
     cli::refused(Cli::Kcat);
 }
+
+#[test]
+fn kcat_typed_lines_go_out_at_once() {
+    cli::typed_lines_go_out_at_once(Cli::Kcat);
+}
