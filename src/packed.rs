@@ -61,10 +61,10 @@ pub fn read<'a>(r: &mut Reader<'a>, headers: &mut Vec<Header<'a>>) -> Result<Rec
 /// others follow the layout above).
 pub fn write(buf: &mut Vec<u8>, rec: &Record<'_>) {
     let mut w = Writer::new(buf);
-    let flags = (rec.key.is_some() as u8) * KEY
-        | (rec.value.is_some() as u8) * VALUE
-        | (rec.partition.is_some() as u8) * PARTITION
-        | (rec.timestamp.is_some() as u8) * TIMESTAMP;
+    let flags = ((rec.key.is_some() as u8) * KEY)
+        | ((rec.value.is_some() as u8) * VALUE)
+        | ((rec.partition.is_some() as u8) * PARTITION)
+        | ((rec.timestamp.is_some() as u8) * TIMESTAMP);
     w.i8(flags as i8);
     if let Some(p) = rec.partition {
         w.i32(p);

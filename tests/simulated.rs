@@ -588,3 +588,16 @@ fn an_epoch_error_does_not_release_a_batch_of_unknown_outcome_to_a_bump() {
     assert!(sim.reports.iter().all(|r| r.error.is_none()), "{:?}", sim.reports.iter().find(|r| r.error.is_some()));
     sim.check_delivery(true);
 }
+
+#[test]
+fn the_bootstrap_connection_serves_the_broker_at_its_address() {
+    // broker-0:9092 is both the bootstrap server and broker 0's address:
+    // one connection, one ApiVersions, and the first Produce goes on it.
+    let mut sim = Sim::new(2, &[("t", 2)]);
+    let mut p = sim.producer(&[("linger.ms", "0")]);
+    let ids = sim.send_n(&mut p, "t", 20);
+    sim.run(&mut p, sim.now + 10_000);
+    sim.assert_one_report_each(ids.iter().copied());
+    sim.check_delivery(true);
+    assert_eq!(sim.connects, 2, "one connection per broker, none extra for bootstrap");
+}

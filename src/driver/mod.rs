@@ -23,12 +23,14 @@
 //! `QueueFull` once reports free room, tallying reports, reading the files
 //! `ssl.ca.location` names, and refusing to run without entropy.
 
+mod engine;
 mod io;
 #[cfg(not(target_os = "wasi"))]
 pub mod native;
 #[cfg(target_os = "wasi")]
 pub mod wasi;
 
+pub use engine::{Engine, EngineFailed};
 pub use io::{Io, IoEvent};
 
 use alloc::collections::{BTreeMap, VecDeque};
@@ -47,86 +49,6 @@ use crate::report::{DeliveryReport, ErrorKind, ProduceError};
 /// Bytes the driver holds for the sockets at most before it stops asking
 /// the engine for more.
 pub const WRITE_BUFFER_LIMIT: usize = 2 * REQUEST_BYTES_PER_DRIVE;
-
-/// An engine call that failed (a trap in a component engine): the
-/// producer is gone.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EngineFailed(pub String);
-
-impl core::fmt::Display for EngineFailed {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "the producer failed: {}", self.0)
-    }
-}
-
-impl std::error::Error for EngineFailed {}
-
-/// A producer the driver can drive: [`Producer`] itself, or a host's
-/// handle to one inside a component. The event calls may be buffered and
-/// handed over with the next `step`.
-pub trait Engine {
-    /// As [`Producer::send_packed`].
-    fn send_packed(&mut self, topic: &str, packed: &[u8], now: u64, refused: &mut Vec<Refusal>) -> Result<RecordId, EngineFailed>;
-    fn flush(&mut self, now: u64) -> Result<(), EngineFailed>;
-    fn close(&mut self, timeout_ms: u64, now: u64) -> Result<(), EngineFailed>;
-    fn connected(&mut self, conn: ConnId, now: u64);
-    fn received(&mut self, conn: ConnId, bytes: &[u8], now: u64);
-    fn closed(&mut self, conn: ConnId, reason: &str, now: u64);
-    /// As [`Producer::step`], after the events given since the last step.
-    fn step(&mut self, now: u64, out: &mut Step) -> Result<(), EngineFailed>;
-}
-
-impl Engine for Producer {
-    fn send_packed(&mut self, topic: &str, packed: &[u8], now: u64, refused: &mut Vec<Refusal>) -> Result<RecordId, EngineFailed> {
-        Ok(Producer::send_packed(self, topic, packed, now, refused))
-    }
-    fn flush(&mut self, _now: u64) -> Result<(), EngineFailed> {
-        Producer::flush(self);
-        Ok(())
-    }
-    fn close(&mut self, timeout_ms: u64, now: u64) -> Result<(), EngineFailed> {
-        Producer::close(self, now, timeout_ms);
-        Ok(())
-    }
-    fn connected(&mut self, conn: ConnId, now: u64) {
-        self.handle_connected(conn, now);
-    }
-    fn received(&mut self, conn: ConnId, bytes: &[u8], now: u64) {
-        self.handle_received(conn, bytes, now);
-    }
-    fn closed(&mut self, conn: ConnId, reason: &str, now: u64) {
-        self.handle_closed(conn, reason, now);
-    }
-    fn step(&mut self, now: u64, out: &mut Step) -> Result<(), EngineFailed> {
-        Producer::step(self, now, out);
-        Ok(())
-    }
-}
-
-/// A borrowed engine drives like an owned one (a test keeps its producer).
-impl<E: Engine + ?Sized> Engine for &mut E {
-    fn send_packed(&mut self, topic: &str, packed: &[u8], now: u64, refused: &mut Vec<Refusal>) -> Result<RecordId, EngineFailed> {
-        (**self).send_packed(topic, packed, now, refused)
-    }
-    fn flush(&mut self, now: u64) -> Result<(), EngineFailed> {
-        (**self).flush(now)
-    }
-    fn close(&mut self, timeout_ms: u64, now: u64) -> Result<(), EngineFailed> {
-        (**self).close(timeout_ms, now)
-    }
-    fn connected(&mut self, conn: ConnId, now: u64) {
-        (**self).connected(conn, now)
-    }
-    fn received(&mut self, conn: ConnId, bytes: &[u8], now: u64) {
-        (**self).received(conn, bytes, now)
-    }
-    fn closed(&mut self, conn: ConnId, reason: &str, now: u64) {
-        (**self).closed(conn, reason, now)
-    }
-    fn step(&mut self, now: u64, out: &mut Step) -> Result<(), EngineFailed> {
-        (**self).step(now, out)
-    }
-}
 
 /// Why a producer could not be opened: the setting at fault (`key`, empty
 /// when it is not one setting's fault) and why.
@@ -225,6 +147,9 @@ impl Sent {
     }
 }
 
+/// Where warnings go as they come.
+pub type WarningSink = Box<dyn FnMut(&str)>;
+
 /// A connection the driver holds bytes for.
 struct Conn {
     connected: bool,
@@ -255,7 +180,7 @@ pub struct Driver<E, I> {
     /// Called with each warning as it comes (dropped or refused
     /// connections, brokers that refused versions); without it warnings
     /// are kept for `take_warnings`.
-    pub on_warning: Option<Box<dyn FnMut(&str)>>,
+    pub on_warning: Option<WarningSink>,
     pub tally: Tally,
     pub stats: Stats,
 }

@@ -98,6 +98,26 @@ impl Producer {
         for t in update.newly_known {
             self.replay_pending(t, now);
         }
+        self.adopt_bootstrap_connections();
+    }
+
+    /// A bootstrap connection to the very address a broker advertises
+    /// (same host name, same port) becomes that broker's connection, so the
+    /// first Produce needs no second connection, handshake and ApiVersions
+    /// to the same place (librdkafka likewise matches bootstrap servers to
+    /// the brokers it learns by address).
+    fn adopt_bootstrap_connections(&mut self) {
+        for i in 0..self.client.conns.len() {
+            let c = &self.client.conns[i];
+            if c.node >= 0 {
+                continue;
+            }
+            let same = |n: &i32| self.metadata.broker(*n).is_some_and(|(h, p)| *p == c.port && h.eq_ignore_ascii_case(&c.host));
+            let Some(node) = self.metadata.broker_ids().find(same) else { continue };
+            if !self.client.is_connected_to(node) {
+                self.client.conns[i].node = node;
+            }
+        }
     }
 
     /// Moves records that waited for metadata into batches, in send order.
