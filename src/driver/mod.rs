@@ -348,12 +348,14 @@ impl<E: Engine, I: Io> Driver<E, I> {
                     self.tally.note(format!("refused: {}", error.message));
                     break;
                 }
-                self.turn(give_up)?;
+                // Reports free room: resend as soon as they come.
+                let reported = self.tally.delivered + self.tally.failed;
+                self.turn(give_up, &|d: &Self| d.tally.delivered + d.tally.failed != reported)?;
             }
         }
         // Give the records to the network now if there is room.
         let now = self.io.now_ms();
-        self.turn(now)?;
+        self.turn(now, &|_| false)?;
         Ok(sent)
     }
 
@@ -397,7 +399,7 @@ impl<E: Engine, I: Io> Driver<E, I> {
     /// Turns until `done` or `end`; whether `done` held.
     fn run_until(&mut self, end: u64, done: impl Fn(&Self) -> bool) -> Result<bool, EngineFailed> {
         loop {
-            self.turn(end)?;
+            self.turn(end, &done)?;
             if done(self) {
                 return Ok(true);
             }
@@ -409,7 +411,7 @@ impl<E: Engine, I: Io> Driver<E, I> {
 
     /// One turn of the loop: step the engine if it has something to do,
     /// write, then wait for an event, the engine's deadline or `until`.
-    fn turn(&mut self, until: u64) -> Result<(), EngineFailed> {
+    fn turn(&mut self, until: u64, done: &dyn Fn(&Self) -> bool) -> Result<(), EngineFailed> {
         let now = self.io.now_ms();
         let due = self.deadline.is_some_and(|d| d <= now);
         let room = self.buffered < WRITE_BUFFER_LIMIT;
@@ -419,7 +421,9 @@ impl<E: Engine, I: Io> Driver<E, I> {
             self.step(now)?;
         }
         self.write();
-        let mut wake = until;
+        // What the caller waits for (`poll`, `flush`, `close`) may hold
+        // already (reports came, the last bytes went): then no waiting.
+        let mut wake = if done(self) { now } else { until };
         if let Some(d) = self.deadline {
             // A step that stopped at its budget comes back as soon as the
             // sockets have room for more.
