@@ -181,6 +181,11 @@ impl wit::GuestProducer for ClientProducer {
         // waiting for more.
         let wait = if d.has_reports() { 0 } else { timeout_ms };
         let _ = d.poll(wait);
+        // The driver's last turn may have read answers it has not handled
+        // yet: one more turn without waiting hands them over now.
+        if !d.has_reports() && d.wake_at().is_some_and(|w| w <= d.io.now_ms()) {
+            let _ = d.poll(0);
+        }
         reports(d.take_reports())
     }
 
