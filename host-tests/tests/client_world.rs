@@ -1,0 +1,168 @@
+//! World `client`: the producer as a component that does its own I/O over
+//! wasi:sockets, in a wasmtime host that links only wasmtime-wasi and lets
+//! it reach 127.0.0.1 alone. The independent reader checks what it wrote.
+
+use std::collections::BTreeSet;
+
+use host_tests::client_world::{self, ClientHost, ErrorKind as CErrorKind};
+use host_tests::*;
+
+fn open(host: &mut ClientHost, config: &[(&str, &str)]) {
+    if let Err(e) = host.open(config).unwrap() {
+        panic!("config refused: {}: {}", e.key, e.reason);
+    }
+}
+
+#[test]
+fn the_client_world_produces_every_record_once_in_order() {
+    let broker = Broker::start().unwrap();
+    broker.create_topic("client", 3).unwrap();
+    let mut host = ClientHost::new().unwrap();
+    let bootstrap = broker.bootstrap();
+    // A queue of 500 records, so send-batch calls of 1000 must wait for
+    // reports and resend their refused tails, in order, inside the call.
+    open(&mut host, &[("bootstrap.servers", &bootstrap), ("linger.ms", "5"), ("queue.buffering.max.messages", "500"), ("max.block.ms", "60000")]);
+
+    let records = mixed_records(6_000);
+    let sent_from_ms = now_ms();
+    let mut ids = Vec::with_capacity(records.len());
+    let mut reports = Vec::new();
+    // The first 200 one by one with `send`, the rest with `send-batch`.
+    for r in &records[..200] {
+        ids.push(host.send("client", &client_world::to_client(r)).unwrap().expect("send refused"));
+    }
+    for part in records[200..].chunks(1_000) {
+        let batch: Vec<_> = part.iter().map(client_world::to_client).collect();
+        for (i, outcome) in host.send_batch("client", &batch).unwrap().into_iter().enumerate() {
+            ids.push(outcome.unwrap_or_else(|e| panic!("record {i} of a batch refused: {e:?}")));
+        }
+        reports.extend(host.poll_reports(0).unwrap());
+    }
+    let sent_to_ms = now_ms();
+    assert!(host.flush(60_000).unwrap(), "flush left records unreported");
+    reports.extend(host.poll_reports(0).unwrap());
+    // Everything was reported: close has nothing left to return.
+    assert!(host.close(5_000).unwrap().is_empty(), "nothing left to report at close");
+
+    // Ids increase in send order (not consecutive within a call: a
+    // record refused while the queue was full and resent gets a new id).
+    assert!(ids.windows(2).all(|w| w[1] > w[0]), "ids in send order");
+
+    let produced = Produced {
+        records,
+        ids,
+        reports: reports.into_iter().map(client_world::to_host).collect(),
+        sent_from_ms,
+        sent_to_ms,
+    };
+    let read = read_back(Reader::KafkaPython, &bootstrap, "client", 3, produced.records.len()).unwrap();
+    let unknown = verify(&produced, &read, true).unwrap();
+    assert_eq!(unknown, 0, "every offset reported");
+    host.drop_producer().unwrap();
+}
+
+#[test]
+fn open_refuses_a_bad_config_with_the_key_at_fault() {
+    let mut host = ClientHost::new().unwrap();
+    let e = host.open(&[("bootstrap.servers", "127.0.0.1:9"), ("acks", "some")]).unwrap().unwrap_err();
+    assert_eq!(e.key, "acks");
+    assert!(e.reason.contains("some"), "{}", e.reason);
+
+    let e = host.open(&[("bootstrap.servers", "127.0.0.1:9"), ("max.block.ms", "soon")]).unwrap().unwrap_err();
+    assert_eq!(e.key, "max.block.ms");
+    assert!(e.reason.contains("soon"), "{}", e.reason);
+
+    let e = host.open(&[("acks", "all")]).unwrap().unwrap_err();
+    assert_eq!(e.key, "bootstrap.servers", "{}", e.reason);
+
+    let e = host.open(&[("bootstrap.servers", "127.0.0.1:9"), ("ssl.ca.location", "/nowhere/ca.pem")]).unwrap().unwrap_err();
+    assert_eq!(e.key, "ssl.ca.location");
+    assert!(e.reason.contains("/nowhere/ca.pem"), "{}", e.reason);
+
+    // The instance is still usable: a good config opens.
+    open(&mut host, &[("bootstrap.servers", "127.0.0.1:9")]);
+}
+
+#[test]
+fn a_broker_the_host_does_not_allow_fails_each_record_naming_the_refusal() {
+    let broker = Broker::start().unwrap();
+    broker.create_topic("denied", 1).unwrap();
+    let mut host = ClientHost::new().unwrap();
+    // The broker listens on 127.0.0.1; the host allows only that address,
+    // so 127.0.0.2 (the same loopback port) is refused by the host.
+    let denied = broker.bootstrap().replace("127.0.0.1", "127.0.0.2");
+    open(&mut host, &[("bootstrap.servers", &denied), ("delivery.timeout.ms", "1500"), ("request.timeout.ms", "1000"), ("linger.ms", "0")]);
+    let batch: Vec<_> = mixed_records(10).iter().map(client_world::to_client).collect();
+    let ids: Vec<u64> = host.send_batch("denied", &batch).unwrap().into_iter().map(|r| r.expect("accepted")).collect();
+    assert!(host.flush(30_000).unwrap(), "every record reported");
+    let reports = host.poll_reports(0).unwrap();
+    let mut failed: Vec<u64> = Vec::new();
+    for r in &reports {
+        let e = r.error.as_ref().expect("no record can be delivered");
+        assert_eq!(e.kind, CErrorKind::TimedOut);
+        assert!(e.message.contains("127.0.0.2") && e.message.contains("refused by the host (access-denied)"), "{}", e.message);
+        failed.extend(r.records.iter().copied());
+    }
+    failed.sort();
+    assert_eq!(failed, ids, "each record failed once");
+    // No trap: the producer still answers, and closes cleanly.
+    assert!(host.close(1_000).unwrap().is_empty(), "nothing left to report at close");
+    let refused = host.send("denied", &batch[0]).unwrap().unwrap_err();
+    assert_eq!(refused.kind, CErrorKind::Closed);
+    host.drop_producer().unwrap();
+    // Nothing reached the broker.
+    let read = read_back(Reader::KafkaPython, &broker.bootstrap(), "denied", 1, 0).unwrap();
+    assert!(read.is_empty());
+}
+
+#[test]
+fn subscribe_is_ready_as_documented() {
+    let broker = Broker::start().unwrap();
+    broker.create_topic("sub", 2).unwrap();
+    let mut host = ClientHost::new().unwrap();
+    open(&mut host, &[("bootstrap.servers", &broker.bootstrap()), ("linger.ms", "5")]);
+    let batch: Vec<_> = mixed_records(100).iter().map(client_world::to_client).collect();
+    let ids: BTreeSet<u64> = host.send_batch("sub", &batch).unwrap().into_iter().map(|r| r.unwrap()).collect();
+
+    // A host's loop: wait on the pollable, drop it, let the producer work.
+    // While records await reports it is ready at the latest 10 ms on, so
+    // the loop cannot stall; every record gets its report.
+    let mut reported = BTreeSet::new();
+    let mut waits = 0;
+    while reported.len() < ids.len() {
+        let p = host.subscribe().unwrap();
+        host.block(&p).unwrap();
+        host.drop_pollable(p).unwrap();
+        for r in host.poll_reports(0).unwrap() {
+            assert!(r.error.is_none(), "{:?}", r.error);
+            reported.extend(r.records);
+        }
+        waits += 1;
+        assert!(waits < 100_000, "the loop made no progress");
+    }
+    assert_eq!(reported, ids);
+
+    // Reports waiting to be taken: ready at once.
+    let more = host.send_batch("sub", &batch).unwrap();
+    assert!(more.iter().all(Result::is_ok));
+    assert!(host.flush(30_000).unwrap());
+    let p = host.subscribe().unwrap();
+    assert!(host.ready(&p).unwrap(), "reports are waiting");
+    host.drop_pollable(p).unwrap();
+    let taken: usize = host.poll_reports(0).unwrap().iter().map(|r| r.records.len()).sum();
+    assert_eq!(taken, batch.len());
+
+    // Every record reported, nothing to write: not ready (the producer's
+    // next timers are minutes away).
+    let idle = host.subscribe().unwrap();
+    assert!(!host.ready(&idle).unwrap(), "an idle producer has nothing to do");
+
+    // The pollable is a timer, not a socket's: the host may hold it while
+    // the producer closes its connections, and drop it afterwards.
+    let held = host.subscribe().unwrap();
+    assert!(host.close(5_000).unwrap().is_empty(), "nothing left to report at close");
+    let _ = host.ready(&held).unwrap();
+    host.drop_pollable(held).unwrap();
+    host.drop_pollable(idle).unwrap();
+    host.drop_producer().unwrap();
+}
