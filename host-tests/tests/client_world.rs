@@ -158,11 +158,12 @@ fn subscribe_is_ready_as_documented() {
     assert!(!host.ready(&idle).unwrap(), "an idle producer has nothing to do");
 
     // The pollable is a timer, not a socket's: the host may hold it while
-    // the producer closes its connections, and drop it afterwards.
+    // the producer closes its connections, and past dropping the producer.
     let held = host.subscribe().unwrap();
     assert!(host.close(5_000).unwrap().is_empty(), "nothing left to report at close");
     let _ = host.ready(&held).unwrap();
+    host.drop_producer().unwrap();
+    let _ = host.ready(&held).unwrap();
     host.drop_pollable(held).unwrap();
     host.drop_pollable(idle).unwrap();
-    host.drop_producer().unwrap();
 }
