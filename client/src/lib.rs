@@ -58,6 +58,9 @@ struct Inner {
     max_block_ms: u64,
     /// The records of the current call, packed; kept for its allocation.
     packed: Packed,
+    /// `close` was called: every report has been handed over, and there
+    /// is nothing left to wait for.
+    closed: bool,
 }
 
 fn error_kind(k: ErrorKind) -> types::ErrorKind {
@@ -161,7 +164,7 @@ impl wit::GuestProducer for ClientProducer {
         // Warnings are for operators (dropped connections, refused
         // versions); failures reach the application in delivery reports.
         driver.on_warning = Some(Box::new(|_| {}));
-        let inner = Inner { driver, max_block_ms, packed: Packed::default() };
+        let inner = Inner { driver, max_block_ms, packed: Packed::default(), closed: false };
         Ok(wit::Producer::new(ClientProducer(RefCell::new(inner))))
     }
 
@@ -176,6 +179,9 @@ impl wit::GuestProducer for ClientProducer {
 
     fn poll_reports(&self, timeout_ms: u64) -> Vec<types::DeliveryReport> {
         let mut inner = self.0.borrow_mut();
+        if inner.closed {
+            return Vec::new();
+        }
         let d = &mut inner.driver;
         // Reports already gathered by an earlier call are returned without
         // waiting for more.
@@ -190,12 +196,17 @@ impl wit::GuestProducer for ClientProducer {
     }
 
     fn flush(&self, timeout_ms: u64) -> bool {
-        self.0.borrow_mut().driver.flush(timeout_ms).unwrap_or(false)
+        let mut inner = self.0.borrow_mut();
+        inner.closed || inner.driver.flush(timeout_ms).unwrap_or(false)
     }
 
     fn close(&self, timeout_ms: u64) -> Vec<types::DeliveryReport> {
         let mut inner = self.0.borrow_mut();
+        if inner.closed {
+            return Vec::new();
+        }
         let _ = inner.driver.close(timeout_ms);
+        inner.closed = true;
         reports(inner.driver.take_reports())
     }
 

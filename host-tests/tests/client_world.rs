@@ -109,6 +109,11 @@ fn a_broker_the_host_does_not_allow_fails_each_record_naming_the_refusal() {
     assert!(host.close(1_000).unwrap().is_empty(), "nothing left to report at close");
     let refused = host.send("denied", &batch[0]).unwrap().unwrap_err();
     assert_eq!(refused.kind, CErrorKind::Closed);
+    // After close nothing is left to wait for: these return at once (were
+    // they to wait for reports, the first would never return).
+    assert!(host.poll_reports(u64::MAX).unwrap().is_empty());
+    assert!(host.flush(u64::MAX).unwrap());
+    assert!(host.close(u64::MAX).unwrap().is_empty());
     host.drop_producer().unwrap();
     // Nothing reached the broker.
     let read = read_back(Reader::KafkaPython, &broker.bootstrap(), "denied", 1, 0).unwrap();
