@@ -172,3 +172,35 @@ fn subscribe_is_ready_as_documented() {
     host.drop_pollable(held).unwrap();
     host.drop_pollable(idle).unwrap();
 }
+
+/// Prints how fast the client world produces (not a test of speed: run it
+/// with `--ignored --nocapture` for the figure). 100,000 records of 100
+/// bytes, keyed, through `send-batch` calls of 1,000, then `flush`.
+#[test]
+#[ignore]
+fn client_world_throughput_probe() {
+    let broker = Broker::start().unwrap();
+    broker.create_topic("probe", 3).unwrap();
+    let mut host = ClientHost::new().unwrap();
+    open(&mut host, &[("bootstrap.servers", &broker.bootstrap()), ("linger.ms", "5")]);
+    let n = 100_000;
+    let records: Vec<_> = (0..n).map(|i| client_world::to_client(&keyed(format!("key-{}", i % 97).as_bytes(), &[b'x'; 100]))).collect();
+    let start = std::time::Instant::now();
+    let mut delivered = 0usize;
+    for part in records.chunks(1_000) {
+        assert!(host.send_batch("probe", part).unwrap().iter().all(Result::is_ok));
+        delivered += host.poll_reports(0).unwrap().iter().filter(|r| r.error.is_none()).map(|r| r.records.len()).sum::<usize>();
+    }
+    assert!(host.flush(120_000).unwrap());
+    delivered += host.poll_reports(0).unwrap().iter().filter(|r| r.error.is_none()).map(|r| r.records.len()).sum::<usize>();
+    let secs = start.elapsed().as_secs_f64();
+    assert_eq!(delivered, n);
+    println!("client world: {n} records of 100 B in {secs:.2} s: {:.0} records/s", n as f64 / secs);
+    let read = read_back(Reader::Confluent, &broker.bootstrap(), "probe", 3, n).unwrap();
+    verify_numbered_keys(&read, n);
+}
+
+fn verify_numbered_keys(read: &[ReadRecord], n: usize) {
+    assert_eq!(read.len(), n);
+    assert!(read.iter().all(|r| r.murmur2_partition == Some(r.partition)));
+}
