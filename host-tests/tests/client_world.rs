@@ -121,6 +121,35 @@ fn a_broker_the_host_does_not_allow_fails_each_record_naming_the_refusal() {
 }
 
 #[test]
+fn a_full_queue_refuses_the_tail_in_order_once_max_block_ms_passes() {
+    let mut host = ClientHost::new().unwrap();
+    // Nothing can be delivered (the host refuses 127.0.0.2), so the queue
+    // of 5 stays full; max.block.ms=0 refuses at once, as Java's does.
+    open(&mut host, &[("bootstrap.servers", "127.0.0.2:9092"), ("queue.buffering.max.messages", "5"), ("max.block.ms", "0"), ("delivery.timeout.ms", "60000")]);
+    let batch: Vec<_> = mixed_records(10).iter().map(client_world::to_client).collect();
+    // A bad record is refused on its own, with why.
+    let bad = host.send("", &batch[0]).unwrap().unwrap_err();
+    assert_eq!(bad.kind, CErrorKind::InvalidRecord, "{}", bad.message);
+    let out = host.send_batch("full", &batch).unwrap();
+    assert_eq!(out.len(), 10);
+    let accepted: Vec<u64> = out[..5].iter().map(|r| *r.as_ref().expect("room for 5")).collect();
+    for r in &out[5..] {
+        let e = r.as_ref().expect_err("the queue is full");
+        assert_eq!(e.kind, CErrorKind::QueueFull, "{}", e.message);
+    }
+    assert_eq!(host.send("full", &batch[0]).unwrap().unwrap_err().kind, CErrorKind::QueueFull);
+    // Close fails the accepted records, each once, and returns their reports.
+    let mut failed: Vec<u64> = Vec::new();
+    for r in host.close(0).unwrap() {
+        assert_eq!(r.error.as_ref().map(|e| e.kind), Some(CErrorKind::Closed));
+        failed.extend(r.records.iter().copied());
+    }
+    failed.sort();
+    assert_eq!(failed, accepted);
+    host.drop_producer().unwrap();
+}
+
+#[test]
 fn subscribe_is_ready_as_documented() {
     let broker = Broker::start().unwrap();
     broker.create_topic("sub", 2).unwrap();
