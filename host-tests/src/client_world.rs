@@ -3,7 +3,7 @@
 //! component does its own I/O; the host only calls its exports.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use anyhow::{anyhow, Result};
@@ -12,7 +12,7 @@ use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi::p2::bindings::sync::io::poll::HostPollable;
 use wasmtime_wasi::p2::DynPollable;
 use wasmtime_wasi::sockets::SocketAddrUse;
-use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 wasmtime::component::bindgen!({
     world: "client",
@@ -85,13 +85,27 @@ impl ClientHost {
     /// An instance whose TCP connects may reach `ALLOWED` only; no
     /// preopened directories, no stdio, no name lookups.
     pub fn new() -> Result<ClientHost> {
+        ClientHost::build(None)
+    }
+
+    /// As `new`, with the host directory `dir` readable by the component
+    /// at `guest` (for `ssl.ca.location`).
+    pub fn with_dir(dir: &Path, guest: &str) -> Result<ClientHost> {
+        ClientHost::build(Some((dir, guest)))
+    }
+
+    fn build(dir: Option<(&Path, &str)>) -> Result<ClientHost> {
         let (engine, component, linker) = loaded();
-        let ctx = WasiCtxBuilder::new()
+        let mut builder = WasiCtxBuilder::new();
+        builder
             .allow_tcp(true)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
-            .socket_addr_check(|addr, use_| Box::pin(async move { allowed(addr, use_) }))
-            .build();
+            .socket_addr_check(|addr, use_| Box::pin(async move { allowed(addr, use_) }));
+        if let Some((dir, guest)) = dir {
+            builder.preopened_dir(dir, guest, FsPerms::ReadOnly)?;
+        }
+        let ctx = builder.build();
         let mut store = Store::new(engine, State { ctx, table: ResourceTable::new() });
         let bindings = Client::instantiate(&mut store, component, linker)?;
         Ok(ClientHost { store, bindings, producer: None })

@@ -62,6 +62,39 @@ fn the_client_world_produces_every_record_once_in_order() {
 }
 
 #[test]
+fn the_client_world_produces_over_tls_reading_the_ca_file_through_wasi() {
+    let ca = host_tests::tls::Ca::new("kpc client world CA");
+    let (_broker, front) = host_tests::tls::secure_cluster(&ca, &["127.0.0.1"], "tls", 2);
+    // The CA file in a directory of its own, the only one the host opens
+    // to the component (read-only, as /certs).
+    let dir = std::env::temp_dir().join(format!("kpc-client-world-ca-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca_file = dir.join("ca.pem");
+    std::fs::write(&ca_file, ca.pem()).unwrap();
+    let mut host = ClientHost::with_dir(&dir, "/certs").unwrap();
+    let bootstrap = format!("127.0.0.1:{}", front.port);
+    open(&mut host, &[("bootstrap.servers", &bootstrap), ("security.protocol", "SSL"), ("ssl.ca.location", "/certs/ca.pem")]);
+
+    let records = mixed_records(2_000);
+    let sent_from_ms = now_ms();
+    let mut ids = Vec::new();
+    let mut reports = Vec::new();
+    for part in records.chunks(500) {
+        let batch: Vec<_> = part.iter().map(client_world::to_client).collect();
+        ids.extend(host.send_batch("tls", &batch).unwrap().into_iter().map(|r| r.expect("accepted")));
+    }
+    let sent_to_ms = now_ms();
+    assert!(host.flush(60_000).unwrap());
+    reports.extend(host.close(5_000).unwrap());
+    assert!(front.handshakes.load(std::sync::atomic::Ordering::Relaxed) >= 1, "no TLS handshake");
+    let produced = Produced { records, ids, reports: reports.into_iter().map(client_world::to_host).collect(), sent_from_ms, sent_to_ms };
+    let read = read_back_secure(Reader::Confluent, &bootstrap, "tls", 2, produced.records.len(), None, Some((&ca_file, true))).unwrap();
+    assert_eq!(verify(&produced, &read, true).unwrap(), 0);
+    host.drop_producer().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn open_refuses_a_bad_config_with_the_key_at_fault() {
     let mut host = ClientHost::new().unwrap();
     let e = host.open(&[("bootstrap.servers", "127.0.0.1:9"), ("acks", "some")]).unwrap().unwrap_err();
