@@ -2,6 +2,7 @@
 //! through it, read back with an independent client (`reader.py`:
 //! kafka-python or confluent-kafka), and check everything a user relies on.
 
+pub mod client_world;
 pub mod fake;
 pub mod gateway;
 pub mod proxy;
@@ -15,7 +16,7 @@ use std::time::Duration;
 use anyhow::{bail, ensure, Context, Result};
 pub use gateway::{sasl_gateway, Gateway};
 pub use kafka_producer_host::broker::Broker;
-pub use kafka_producer_host::{now_ms, Client, DeliveryReport, ErrorKind, Header, KafkaRecord, Runtime};
+pub use kafka_producer_host::{now_ms, Client, DeliveryReport, ErrorKind, Header, KafkaRecord, ProduceError, Runtime};
 
 /// The component, compiled once per test binary.
 pub fn runtime() -> &'static Runtime {
