@@ -14,6 +14,23 @@ CARGO_TARGET_DIR="$CARGO_TARGET_DIR/kcat" cargo build --release --target wasm32-
 # without the component glue): its own target directory too.
 CARGO_TARGET_DIR="$CARGO_TARGET_DIR/http-proxy" cargo build --release --target wasm32-wasip2 -p kafka-http-proxy
 wasm-tools validate "$CARGO_TARGET_DIR/http-proxy/wasm32-wasip2/release/kafka_http_proxy.wasm"
+# World `client`: the producer as a component that does its own I/O
+# (wasi:sockets, wasi:io/poll, clocks, random) for applications. Its own
+# target directory too: it builds the core with the driver, without the
+# engine glue.
+CARGO_TARGET_DIR="$CARGO_TARGET_DIR/client" cargo build --release --target wasm32-wasip2 -p kafka-producer-client
+client_wasm="$CARGO_TARGET_DIR/client/wasm32-wasip2/release/kafka_producer_client.wasm"
+wasm-tools validate "$client_wasm"
+client_wit=$(wasm-tools component wit "$client_wasm")
+grep -q "export kafka:producer/client-producer" <<<"$client_wit" \
+    || { echo "build: the client component lost its export" >&2; exit 1; }
+# Its imports: WASI sockets, io, clocks, random; cli and filesystem come
+# with Rust's std (README, "World client"); the types of kafka:producer.
+if grep -E '^ *import ' <<<"$client_wit" | grep -vqE 'import (wasi:(sockets|io|clocks|random|cli|filesystem)/|kafka:producer/producer@)'; then
+    echo "build: the client component imports more than it should:" >&2
+    grep -E '^ *import ' <<<"$client_wit" >&2
+    exit 1
+fi
 wasm-tools component wit "$KAFKA_PRODUCER_WASM" | grep -q "export kafka:producer/producer" \
     || { echo "build: the engine component lost its export" >&2; exit 1; }
 # The same component as JavaScript, for examples/node (jco).

@@ -3,6 +3,7 @@
 //! kafka-python or confluent-kafka), and check everything a user relies on.
 
 pub mod cli;
+pub mod client_world;
 pub mod fake;
 pub mod gateway;
 pub mod proxy;
@@ -16,7 +17,7 @@ use std::time::Duration;
 use anyhow::{bail, ensure, Context, Result};
 pub use gateway::{sasl_gateway, Gateway};
 pub use kafka_producer_host::broker::Broker;
-pub use kafka_producer_host::{now_ms, Client, DeliveryReport, ErrorKind, Header, KafkaRecord, Runtime};
+pub use kafka_producer_host::{now_ms, Client, DeliveryReport, ErrorKind, Header, KafkaRecord, ProduceError, Runtime};
 
 /// The component, compiled once per test binary.
 pub fn runtime() -> &'static Runtime {

@@ -268,6 +268,29 @@ impl<E: Engine, I: Io> Driver<E, I> {
         self.unreported
     }
 
+    /// Whether reports are waiting for `take_reports`.
+    pub fn has_reports(&self) -> bool {
+        !self.reports.is_empty()
+    }
+
+    /// Bytes handed out by the engine and not yet taken by the sockets.
+    pub fn buffered(&self) -> usize {
+        self.buffered
+    }
+
+    /// When the driver next has work it can do without a socket event (on
+    /// `Io::now_ms`'s clock): at or before now when something happened
+    /// since its last step (records sent, events read) and the sockets
+    /// have room, else the engine's deadline; none when only a socket event
+    /// or a new call can make progress. For hosts that wait on their own
+    /// (the `client` world's `subscribe`).
+    pub fn wake_at(&self) -> Option<u64> {
+        if self.dirty && self.buffered < WRITE_BUFFER_LIMIT {
+            return Some(0);
+        }
+        self.deadline.filter(|_| !(self.more && self.buffered >= WRITE_BUFFER_LIMIT))
+    }
+
     /// The reports that came since the last call.
     pub fn take_reports(&mut self) -> Vec<DeliveryReport> {
         core::mem::take(&mut self.reports)
@@ -318,7 +341,9 @@ impl<E: Engine, I: Io> Driver<E, I> {
                     self.tally.note(format!("refused: {}", error.message));
                     break;
                 }
-                self.turn(give_up)?;
+                // Reports free room: resend as soon as they come.
+                let reported = self.tally.delivered + self.tally.failed;
+                self.run_until(give_up, |d| d.tally.delivered + d.tally.failed != reported)?;
             }
         }
         // Give the records to the network now if there is room.

@@ -65,7 +65,7 @@ impl WasiIo {
                 }
             });
         }
-        let lookup = resolve_addresses(&self.network, host).map_err(|e| format!("cannot resolve {host}: {e:?}"))?;
+        let lookup = resolve_addresses(&self.network, host).map_err(|e| format!("cannot resolve {host}: {}", e.name()))?;
         let mut fallback = None;
         loop {
             match lookup.resolve_next_address() {
@@ -73,7 +73,7 @@ impl WasiIo {
                 Ok(Some(a)) => fallback = fallback.or(Some(a)),
                 Ok(None) => return fallback.ok_or_else(|| format!("{host} resolves to no address")),
                 Err(ErrorCode::WouldBlock) => lookup.subscribe().block(),
-                Err(e) => return Err(format!("cannot resolve {host}: {e:?}")),
+                Err(e) => return Err(format!("cannot resolve {host}: {}", e.name())),
             }
         }
     }
@@ -87,10 +87,10 @@ impl WasiIo {
                 IpSocketAddress::Ipv6(Ipv6SocketAddress { port, flow_info: 0, address, scope_id: 0 }),
             ),
         };
-        let socket = create_tcp_socket(family).map_err(|e| format!("cannot create a socket: {e:?}"))?;
+        let socket = create_tcp_socket(family).map_err(|e| format!("cannot create a socket: {}", e.name()))?;
         socket.start_connect(&self.network, addr).map_err(|e| match e {
             ErrorCode::AccessDenied => format!("connect to {host}:{port} refused by the host (access-denied)"),
-            e => format!("connect to {host}:{port} failed: {e:?}"),
+            e => format!("connect to {host}:{port} failed: {}", e.name()),
         })?;
         Ok(Socket::Connecting { socket, addr: format!("{host}:{port}") })
     }
@@ -204,8 +204,13 @@ impl Io for WasiIo {
                         on(IoEvent::Connected(conn));
                     }
                     Err(ErrorCode::WouldBlock) => {}
+                    Err(ErrorCode::AccessDenied) => {
+                        let why = format!("connect to {addr} refused by the host (access-denied)");
+                        gone.push(conn);
+                        on(IoEvent::Closed(conn, &why));
+                    }
                     Err(e) => {
-                        let why = format!("connect to {addr} failed: {e:?}");
+                        let why = format!("connect to {addr} failed: {}", e.name());
                         gone.push(conn);
                         on(IoEvent::Closed(conn, &why));
                     }

@@ -50,6 +50,10 @@ pub struct NetworkClient {
     /// listener, until a handshake with it completes: records that time
     /// out carry it, since the timeout alone says nothing of the cause.
     tls_listener_hints: BTreeMap<i32, String>,
+    /// Why the last connection that never completed its handshake closed
+    /// (refused, unreachable, not allowed by the host), until a handshake
+    /// completes: records that time out waiting for metadata carry it.
+    pub unreachable: Option<String>,
 }
 
 impl Default for NetworkClient {
@@ -63,6 +67,7 @@ impl Default for NetworkClient {
             bootstrap_cursor: 0,
             auth_failed: BTreeSet::new(),
             tls_listener_hints: BTreeMap::new(),
+            unreachable: None,
         }
     }
 }
@@ -184,6 +189,7 @@ impl NetworkClient {
     pub fn handshake_completed(&mut self, node: i32) {
         self.auth_failed.remove(&node);
         self.tls_listener_hints.remove(&node);
+        self.unreachable = None;
     }
 
     /// Whether no broker that could answer Metadata can be authenticated
@@ -284,7 +290,11 @@ impl Producer {
             self.outputs.push_back(Output::Close { conn });
         }
         let what = if c.node >= 0 { format!("broker {}", c.node) } else { "bootstrap server".to_string() };
-        self.outputs.push_back(Output::Warning(format!("connection to {what} at {}:{} closed: {reason}", c.host, c.port)));
+        let warning = format!("connection to {what} at {}:{} closed: {reason}", c.host, c.port);
+        if !c.is_ready() {
+            self.client.unreachable = Some(warning.clone());
+        }
+        self.outputs.push_back(Output::Warning(warning));
         for inf in c.in_flight {
             self.on_request_lost(inf, reason, now);
         }

@@ -216,7 +216,10 @@ impl Producer {
         self.accumulator.reserved += keep.reserved;
         self.accumulator.topics[t].pending = keep;
         let name = &self.metadata.topic(t).name;
-        let cause = self.likely_cause(None);
+        let mut cause = self.likely_cause(None);
+        if let (true, Some(u)) = (cause.is_empty(), &self.client.unreachable) {
+            cause = format!("; last connection error: {u}");
+        }
         let why = match self.metadata.topic(t).state {
             TopicState::Unknown => format!("topic {name} not present in metadata after delivery.timeout.ms ({dt} ms){cause}"),
             _ => format!("delivery.timeout.ms ({dt} ms) passed waiting for metadata of topic {name}{cause}"),

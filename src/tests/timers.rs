@@ -66,3 +66,32 @@ fn a_connection_not_up_within_the_setup_timeout_closes() {
     p.expire(350);
     assert!(p.client.conn(conn).is_none());
 }
+
+#[test]
+fn records_that_never_got_metadata_name_the_connection_that_failed() {
+    let config = crate::config::Config::from_pairs([("bootstrap.servers", "b:9092"), ("delivery.timeout.ms", "1000"), ("request.timeout.ms", "500")]).unwrap();
+    let mut p = Producer::new(config, 0);
+    p.send("t", &Record { value: Some(b"v"), ..Default::default() }, 0).unwrap();
+    let conn = loop {
+        match p.poll(0) {
+            Some(Output::Connect { conn, .. }) => break conn,
+            Some(_) => {}
+            None => panic!("no connect"),
+        }
+    };
+    p.handle_closed(conn, "connect to b:9092 refused by the host (access-denied)", 10);
+    p.expire(1000);
+    let reports: Vec<_> = p.outputs.iter().filter_map(|o| if let Output::Report(r) = o { Some(r.clone()) } else { None }).collect();
+    assert_eq!(reports.len(), 1);
+    let e = reports[0].error.as_ref().expect("failed");
+    assert_eq!(e.kind, ErrorKind::TimedOut);
+    assert!(e.message.contains("last connection error: connection to bootstrap server at b:9092 closed: connect to b:9092 refused by the host (access-denied)"), "{}", e.message);
+}
+
+#[test]
+fn a_completed_handshake_clears_the_last_connection_error() {
+    let (mut p, _) = producer_with_leader(&[]);
+    p.client.unreachable = Some("connection to broker 1 at k1:9092 closed: refused".into());
+    p.client.handshake_completed(1);
+    assert_eq!(p.client.unreachable, None);
+}
