@@ -62,11 +62,20 @@ impl Producer {
         let mut headers = Vec::new();
         let mut r = Reader::new(packed);
         let mut index = 0u32;
+        // Once the queue is full, the rest of the call is refused with the
+        // same error, without trying each record (and formatting a message
+        // for each).
+        let mut full: Option<ProduceError> = None;
         while r.remaining() > 0 {
             match crate::packed::read(&mut r, &mut headers) {
                 Ok(rec) => {
-                    let rec = Record { headers: &headers, ..rec };
-                    if let Err(error) = self.send(topic, &rec, now) {
+                    if let Some(error) = &full {
+                        self.skip_record_id();
+                        refused.push(Refusal { index, error: error.clone() });
+                    } else if let Err(error) = self.send(topic, &Record { headers: &headers, ..rec }, now) {
+                        if error.kind == ErrorKind::QueueFull {
+                            full = Some(error.clone());
+                        }
                         refused.push(Refusal { index, error });
                     }
                 }
@@ -112,3 +121,7 @@ impl Producer {
         out.unreported = self.unreported();
     }
 }
+
+#[cfg(test)]
+#[path = "../tests/step.rs"]
+mod tests;
