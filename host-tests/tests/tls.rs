@@ -19,7 +19,9 @@ fn ssl_delivers_every_record_byte_exact_to_both_readers() {
     let mut c = client(&[("bootstrap.servers", &bootstrap), ("security.protocol", "SSL"), ("ssl.ca.location", ca_file.to_str().unwrap())]);
     let n = 3_000;
     let produced = produce_all(&mut c, "secure", mixed_records(n), 500).unwrap();
-    assert!(front.handshakes.load(Ordering::Relaxed) >= 2, "bootstrap and broker connections each did a handshake");
+    // The bootstrap connection goes on as the broker's (same address): one
+    // handshake at least, every record over TLS (the plaintext check below).
+    assert!(front.handshakes.load(Ordering::Relaxed) >= 1, "no TLS handshake");
     assert!(front.errors.lock().unwrap().is_empty(), "{:?}", front.errors.lock().unwrap());
     for reader in [Reader::Confluent, Reader::KafkaPython] {
         let read = read_back_secure(reader, &bootstrap, "secure", 3, n, None, Some((&ca_file, true))).unwrap();
