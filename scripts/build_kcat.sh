@@ -54,7 +54,7 @@ mirror=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/de
 [ -n "$mirror" ] || { echo "build_kcat: no apt mirror found in /etc/apt" >&2; exit 1; }
 echo "deb-src $mirror ${VERSION_CODENAME:-bookworm} main" >"$apt_dir/sources.list"
 apt_opts=(-o "Dir::Etc::sourcelist=$apt_dir/sources.list" -o "Dir::Etc::sourceparts=-" -o "Dir::State::Lists=$apt_dir/lists")
-apt-get "${apt_opts[@]}" update -qq
+apt-get "${apt_opts[@]}" update -qq >>"$log" 2>&1
 # The Debian packaging tarball may be missing on a mirror; the .orig is enough.
 (cd "$src" && apt-get "${apt_opts[@]}" source --download-only kafkacat >>"$log" 2>&1 || true)
 orig=$(ls "$src"/kafkacat_1.7.1*.orig.tar.gz 2>/dev/null | head -1 || true)
