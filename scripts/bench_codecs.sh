@@ -20,7 +20,7 @@ with open('$work/lines', 'w') as f:
 printf '%-7s %12s %10s %14s\n' codec 'records/s' 'MB/s' 'wire/payload'
 for codec in none gzip snappy lz4 zstd; do
     "$TANSU_BIN" topic create "t-$codec" --broker "tcp://127.0.0.1:$port" --partitions 6 >/dev/null
-    out=$("$CARGO_TARGET_DIR/host/kafka-produce" -b "127.0.0.1:$port" -t "t-$codec" -K "$(printf '\t')" \
+    out=$("$CARGO_TARGET_DIR/host/kafka-produce" -b "127.0.0.1:$port" -t "t-$codec" -l -K "$(printf '\t')" \
         -X compression.type=$codec -X linger.ms=5 -X batch.size=262144 "$work/lines")
     "$KPC_PYTHON" - "$codec" "$out" <<'PY'
 import re, sys

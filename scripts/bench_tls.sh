@@ -33,7 +33,7 @@ done
 settings=(acks=all linger.ms=5 batch.size=1000000)
 tls=(security.protocol=SSL "ssl.ca.location=$work/ca.pem")
 echo "$n records of key-N + $size-byte values, 6 partitions, ${settings[*]}"
-ours() { "$CARGO_TARGET_DIR/host/kafka-produce" -b "$1" -t ours -K "$(printf '\t')" $(printf -- '-X %s ' "${@:2}") "$work/lines"; }
+ours() { "$CARGO_TARGET_DIR/host/kafka-produce" -b "$1" -t ours -l -K "$(printf '\t')" $(printf -- '-X %s ' "${@:2}") "$work/lines"; }
 peer() { "$KPC_PYTHON" bench/librdkafka_produce.py "$1" peer "$work/lines" "${@:2}"; }
 ours_plain=$(ours "127.0.0.1:$plain" "${settings[@]}")
 echo "component, plaintext:   $ours_plain"

@@ -38,4 +38,10 @@ gen="$KPC_CACHE/node/gen"
 mkdir -p "$gen"
 "$KPC_CACHE/node/node_modules/.bin/jco" transpile "$KAFKA_PRODUCER_WASM" -o "$gen" --name kafka_producer --quiet
 echo '{ "type": "module" }' > "$gen/package.json"
+# The client world too, for examples/node/client.mjs (on jco's
+# preview2-shim, which implements wasi:sockets with node's sockets).
+client_gen="$KPC_CACHE/node/client-gen"
+mkdir -p "$client_gen"
+"$KPC_CACHE/node/node_modules/.bin/jco" transpile "$client_wasm" -o "$client_gen" --name client --quiet
+echo '{ "type": "module" }' > "$client_gen/package.json"
 cargo build --profile host -p kafka-producer-host

@@ -4,7 +4,7 @@
 # broker, produces 100,000 generated keyed lines ("key<TAB>value") to the
 # topic `lines`, and stops the broker. Any arguments go to kafka-produce
 # (see `bash scripts/produce.sh -h`), e.g.:
-#   bash scripts/produce.sh -b localhost:9092 -t events -K : events.txt
+#   bash scripts/produce.sh -b localhost:9092 -t events -l -K : events.txt
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh >&2

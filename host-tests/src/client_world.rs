@@ -208,7 +208,7 @@ pub fn to_host(r: DeliveryReport) -> crate::DeliveryReport {
         topic: r.topic,
         partition: r.partition,
         base_offset: r.base_offset,
-        log_append_time: r.log_append_time,
+        log_append_time_ms: r.log_append_time,
         records: r.records,
         error: r.error.map(|e| crate::ProduceError { kind: to_host_kind(e.kind), code: e.code, message: e.message }),
     }

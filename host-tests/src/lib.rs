@@ -2,6 +2,7 @@
 //! through it, read back with an independent client (`reader.py`:
 //! kafka-python or confluent-kafka), and check everything a user relies on.
 
+pub mod cli;
 pub mod client_world;
 pub mod fake;
 pub mod gateway;

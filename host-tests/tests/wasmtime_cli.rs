@@ -5,6 +5,7 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+use host_tests::cli::{self, Cli};
 use host_tests::*;
 
 /// Runs kafka-kcat under the wasmtime CLI with 20,000 keyed lines; returns
@@ -53,4 +54,51 @@ fn the_kcat_command_produces_over_tls_reading_the_ca_file_through_wasi() {
     assert!(front.handshakes.load(std::sync::atomic::Ordering::Relaxed) >= 1);
     let read = read_back_secure(Reader::Confluent, &bootstrap, "cli", 3, 20_000, None, Some((&ca_file, true))).unwrap();
     verify_numbered(&read, 20_000).unwrap();
+}
+
+// The cases kafka-produce runs too (tests/command.rs).
+
+#[test]
+fn kcat_records_go_through_byte_exact() {
+    cli::bytes_exact(Cli::Kcat);
+}
+
+#[test]
+fn kcat_keys_split_and_land_on_murmur2_partitions() {
+    cli::keys(Cli::Kcat);
+}
+
+#[test]
+fn kcat_partition_headers_delimiter_and_count() {
+    cli::partition_headers_delimiter_count(Cli::Kcat);
+}
+
+#[test]
+fn kcat_every_codec_round_trips() {
+    cli::codecs(Cli::Kcat);
+}
+
+#[test]
+fn kcat_files_are_one_record_each_unless_split() {
+    cli::files(Cli::Kcat);
+}
+
+#[test]
+fn kcat_bad_usage_and_configuration_exit_2_naming_it() {
+    cli::usage(Cli::Kcat);
+}
+
+#[test]
+fn kcat_an_unreachable_broker_fails_every_record_and_says_so() {
+    cli::unreachable(Cli::Kcat);
+}
+
+#[test]
+fn kcat_a_refused_record_fails_the_run() {
+    cli::refused(Cli::Kcat);
+}
+
+#[test]
+fn kcat_typed_lines_go_out_at_once() {
+    cli::typed_lines_go_out_at_once(Cli::Kcat);
 }
