@@ -11,4 +11,4 @@ n, size, path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 r = random.Random(7)
 with open(path, "w") as f:
     for i in range(n):
-        f.write("key-%d\t%s\n" % (i % 10007, "".join(r.choice("abcdefghij") for _ in range(size))))
+        f.write("key-%d\t%s\n" % (i % 10007, "".join(r.choices("abcdefghij", k=size))))
