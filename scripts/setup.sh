@@ -7,7 +7,8 @@
 #     confluent-kafka (with the codec libraries kafka-python decompresses
 #     with: python-snappy, lz4, zstandard), scramp (the SCRAM server of the
 #     SASL test gateway), wasm-tools, and the wasmtime CLI;
-#   - jco from npm, for the Node.js host example.
+#   - jco from npm, for the Node.js host example;
+#   - Binaryen's wasm-opt (Debian's binaryen), run over the engine component.
 # Everything goes under $KPC_CACHE (default ~/.cache/kafka-producer-component).
 set -euo pipefail
 cache=${KPC_CACHE:-$HOME/.cache/kafka-producer-component}
@@ -15,6 +16,11 @@ mkdir -p "$cache/bin"
 
 if ! rustup target list --installed | grep -qx wasm32-wasip2; then
     rustup target add wasm32-wasip2
+fi
+
+# Binaryen's wasm-opt (Debian's binaryen), for the engine component's size.
+if ! command -v wasm-opt >/dev/null; then
+    apt-get install -y binaryen >/dev/null || { apt-get update >/dev/null && apt-get install -y binaryen >/dev/null; }
 fi
 
 venv="$cache/venv"
