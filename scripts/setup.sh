@@ -19,8 +19,10 @@ if ! rustup target list --installed | grep -qx wasm32-wasip2; then
 fi
 
 # Binaryen's wasm-opt (Debian's binaryen), for the engine component's size.
+# Without it (no apt-get, no root) the build goes on with the larger file.
 if ! command -v wasm-opt >/dev/null; then
-    apt-get install -y binaryen >/dev/null || { apt-get update >/dev/null && apt-get install -y binaryen >/dev/null; }
+    apt-get install -y binaryen >/dev/null 2>&1 || { apt-get update >/dev/null 2>&1 && apt-get install -y binaryen >/dev/null 2>&1; } \
+        || echo "setup: could not install binaryen (wasm-opt); the engine component will be built without it, about 15% larger" >&2
 fi
 
 venv="$cache/venv"
