@@ -68,6 +68,8 @@ impl Engine for Scripted {
 struct Net {
     now: u64,
     slept_ms: u64,
+    /// The platform's entropy source fails.
+    no_entropy: bool,
     connecting: bool,
     written: bool,
     answered: bool,
@@ -97,6 +99,9 @@ impl Io for Net {
         }
     }
     fn entropy(&mut self, buf: &mut [u8]) -> Result<(), String> {
+        if self.no_entropy {
+            return Err("the source is gone".into());
+        }
         buf.fill(7);
         Ok(())
     }
@@ -115,4 +120,21 @@ fn flush_returns_once_the_reports_are_in_without_waiting_for_a_timer() {
     // engine's next timer (a minute) or the flush timeout.
     assert_eq!(driver.io.slept_ms, 0);
     assert_eq!(driver.take_reports().len(), 1);
+}
+
+#[test]
+fn a_failing_entropy_source_is_an_error_never_zeros() {
+    let pairs = |extra: &[(&str, &str)]| {
+        let mut v = vec![("bootstrap.servers".to_string(), "b:9092".to_string())];
+        v.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        v
+    };
+    let failing = || Net { no_entropy: true, ..Net::default() };
+    let e = Driver::open(failing(), &pairs(&[])).err().expect("no producer without entropy");
+    assert!(e.reason.contains("no entropy from the host") && e.reason.contains("the source is gone"), "{e}");
+    // With entropy, the same configuration opens.
+    assert!(Driver::open(Net::default(), &pairs(&[])).is_ok());
+    // An unreadable CA file names its setting.
+    let e = Driver::open(Net::default(), &pairs(&[("ssl.ca.location", "/nonexistent/ca.pem")])).err().unwrap();
+    assert_eq!(e.key, "ssl.ca.location");
 }
