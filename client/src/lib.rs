@@ -7,7 +7,7 @@
 use std::cell::RefCell;
 
 use kafka_producer_component::driver::wasi::WasiIo;
-use kafka_producer_component::driver::{Driver, Io, Sent};
+use kafka_producer_component::driver::{Driver, Io};
 use kafka_producer_component::packed::Packed;
 use kafka_producer_component::{DeliveryReport, ErrorKind, Header, ProduceError, Producer, Record};
 use wasi::clocks::monotonic_clock;
@@ -96,29 +96,6 @@ fn reports(v: Vec<DeliveryReport>) -> Vec<types::DeliveryReport> {
     v.into_iter().map(report).collect()
 }
 
-/// Entry i: the id of record i of a call, or why it was refused.
-fn outcomes(n: usize, sent: Sent) -> Vec<Result<u64, types::ProduceError>> {
-    let mut out: Vec<Result<u64, types::ProduceError>> = Vec::with_capacity(n);
-    let mut ids = sent.ids.iter().peekable();
-    let mut run = (0usize, 0u64);
-    for i in 0..n {
-        while let Some(&&(from, first)) = ids.peek() {
-            if from > i {
-                break;
-            }
-            run = (from, first);
-            ids.next();
-        }
-        out.push(Ok(run.1 + (i - run.0) as u64));
-    }
-    for (i, e) in sent.refused {
-        if let Some(slot) = out.get_mut(i) {
-            *slot = Err(produce_error(e));
-        }
-    }
-    out
-}
-
 impl Inner {
     fn send(&mut self, topic: &str, records: &[types::KafkaRecord]) -> Vec<Result<u64, types::ProduceError>> {
         self.packed.clear();
@@ -135,7 +112,7 @@ impl Inner {
             });
         }
         match self.driver.send(topic, &self.packed, self.max_block_ms) {
-            Ok(sent) => outcomes(records.len(), sent),
+            Ok(sent) => sent.into_outcomes(records.len()).into_iter().map(|r| r.map_err(produce_error)).collect(),
             // The in-process producer never fails this way; a record is
             // never lost silently all the same.
             Err(e) => {
@@ -186,12 +163,8 @@ impl wit::GuestProducer for ClientProducer {
         // Reports already gathered by an earlier call are returned without
         // waiting for more.
         let wait = if d.has_reports() { 0 } else { timeout_ms };
+        // (The driver steps after its last wait: answers it read are in.)
         let _ = d.poll(wait);
-        // The driver's last turn may have read answers it has not handled
-        // yet: one more turn without waiting hands them over now.
-        if !d.has_reports() && d.wake_at().is_some_and(|w| w <= d.io.now_ms()) {
-            let _ = d.poll(0);
-        }
         reports(d.take_reports())
     }
 

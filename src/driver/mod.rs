@@ -98,6 +98,11 @@ pub struct Tally {
 impl Tally {
     const KEEP: usize = 5;
 
+    /// Records reported so far, delivered or failed.
+    pub fn reported(&self) -> u64 {
+        self.delivered + self.failed
+    }
+
     fn note(&mut self, msg: String) {
         if self.errors.len() < Tally::KEEP && !self.errors.contains(&msg) {
             self.errors.push(msg);
@@ -137,13 +142,20 @@ pub struct Sent {
 }
 
 impl Sent {
-    /// The id of record `index` of the list, if it was accepted.
-    pub fn id(&self, index: usize) -> Option<RecordId> {
-        if self.refused.iter().any(|(i, _)| *i == index) {
-            return None;
+    /// Entry `i`: the id of record `i` of a list of `len`, or why it was
+    /// refused. One pass over the calls' id runs.
+    pub fn into_outcomes(self, len: usize) -> Vec<Result<RecordId, ProduceError>> {
+        let mut out: Vec<Result<RecordId, ProduceError>> = Vec::with_capacity(len);
+        for (n, &(from, first)) in self.ids.iter().enumerate() {
+            let to = self.ids.get(n + 1).map_or(len, |next| next.0);
+            out.extend((from..to).map(|i| Ok(first + (i - from) as u64)));
         }
-        let (from, first) = self.ids.iter().rev().find(|(from, _)| *from <= index)?;
-        Some(first + (index - from) as u64)
+        for (i, e) in self.refused {
+            if let Some(slot) = out.get_mut(i) {
+                *slot = Err(e);
+            }
+        }
+        out
     }
 }
 
@@ -342,8 +354,8 @@ impl<E: Engine, I: Io> Driver<E, I> {
                     break;
                 }
                 // Reports free room: resend as soon as they come.
-                let reported = self.tally.delivered + self.tally.failed;
-                self.run_until(give_up, |d| d.tally.delivered + d.tally.failed != reported)?;
+                let reported = self.tally.reported();
+                self.run_until(give_up, |d| d.tally.reported() != reported)?;
             }
         }
         // Give the records to the network now if there is room.
@@ -396,9 +408,8 @@ impl<E: Engine, I: Io> Driver<E, I> {
     /// first turn that brought reports.
     pub fn poll(&mut self, max_wait_ms: u64) -> Result<(), EngineFailed> {
         let end = self.io.now_ms().saturating_add(max_wait_ms);
-        let had = self.reports.len();
-        let delivered = self.tally.delivered + self.tally.failed;
-        self.run_until(end, |d| d.reports.len() > had || d.tally.delivered + d.tally.failed > delivered)?;
+        let reported = self.tally.reported();
+        self.run_until(end, |d| d.tally.reported() != reported)?;
         Ok(())
     }
 
@@ -474,9 +485,7 @@ impl<E: Engine, I: Io> Driver<E, I> {
                     engine.received(c, bytes, now);
                 }
                 IoEvent::Closed(c, why) => {
-                    if let Some(conn) = conns.remove(&c) {
-                        *buffered -= conn.out.iter().map(Vec::len).sum::<usize>() - conn.head;
-                    }
+                    forget(conns, buffered, c);
                     engine.closed(c, why, now);
                 }
             }
@@ -504,15 +513,14 @@ impl<E: Engine, I: Io> Driver<E, I> {
         }
         // What was handed out before a close (a TLS alert saying why, say)
         // goes out first, as far as the socket takes it now.
-        let closes = core::mem::take(&mut step.closes);
-        for &conn in &closes {
+        for i in 0..self.step.closes.len() {
+            let conn = self.step.closes[i];
             let _ = self.write_conn(conn);
-            self.forget(conn);
+            forget(&mut self.conns, &mut self.buffered, conn);
             self.io.close(conn);
         }
-        self.step.closes = closes;
-        self.step.closes.clear();
         let step = &mut self.step;
+        step.closes.clear();
         for r in step.reports.drain(..) {
             self.tally.report(&r);
             if self.keep_reports {
@@ -541,7 +549,7 @@ impl<E: Engine, I: Io> Driver<E, I> {
             }
         }
         for (id, why) in broken {
-            self.forget(id);
+            forget(&mut self.conns, &mut self.buffered, id);
             self.io.close(id);
             let now = self.io.now_ms();
             self.engine.closed(id, &format!("write failed: {why}"), now);
@@ -567,12 +575,12 @@ impl<E: Engine, I: Io> Driver<E, I> {
         }
         Ok(())
     }
+}
 
-    /// Drops a connection's unwritten bytes from the books.
-    fn forget(&mut self, id: ConnId) {
-        if let Some(c) = self.conns.remove(&id) {
-            self.buffered -= c.out.iter().map(Vec::len).sum::<usize>() - c.head;
-        }
+/// Forgets a connection, and its unwritten bytes with it.
+fn forget(conns: &mut BTreeMap<ConnId, Conn>, buffered: &mut usize, id: ConnId) {
+    if let Some(c) = conns.remove(&id) {
+        *buffered -= c.out.iter().map(Vec::len).sum::<usize>() - c.head;
     }
 }
 

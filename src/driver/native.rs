@@ -146,9 +146,10 @@ impl Io for NativeIo {
         let timeout = Duration::from_millis(until.saturating_sub(now));
         // Interrupted: treated as a wake-up with no events.
         let _ = self.poll.poll(&mut self.events, Some(timeout));
-        let ready: Vec<(ConnId, bool, bool)> =
-            self.events.iter().map(|e| (e.token().0 as ConnId, e.is_readable() || e.is_read_closed() || e.is_error(), e.is_writable())).collect();
-        for (conn, readable, writable) in ready {
+        // A writable event only ends the wait: the driver writes after it.
+        let ready: Vec<(ConnId, bool)> =
+            self.events.iter().map(|e| (e.token().0 as ConnId, e.is_readable() || e.is_read_closed() || e.is_error())).collect();
+        for (conn, readable) in ready {
             let Some(s) = self.sockets.get_mut(&conn) else { continue };
             if !s.open {
                 // A connect completes with the socket writable: it is open
@@ -173,7 +174,6 @@ impl Io for NativeIo {
                     }
                 }
             }
-            let _ = writable;
             if readable && !self.read(conn, on) {
                 self.drop_socket(conn);
             }

@@ -113,7 +113,7 @@ fn flush_returns_once_the_reports_are_in_without_waiting_for_a_timer() {
     let mut packed = Packed::default();
     packed.push(&Record { key: None, value: Some(b"v"), headers: &[], partition: None, timestamp: None });
     let sent = driver.send("t", &packed, 0).unwrap();
-    assert_eq!(sent.id(0), Some(0));
+    assert_eq!(sent.into_outcomes(1), [Ok(0)]);
     assert!(driver.flush(600_000).unwrap());
     assert_eq!((driver.tally.delivered, driver.unreported()), (1, 0));
     // The answer came without any wait: the report must not wait for the

@@ -143,7 +143,7 @@ impl<'o> Run<'o> {
         if let Some(t) = &mut self.tee {
             let _ = t.flush();
         }
-        let first = d.tally.delivered + d.tally.failed == 0;
+        let first = d.tally.reported() == 0;
         d.flush(if first { FLUSH_MS } else { 0 })?;
         Ok(())
     }
@@ -209,10 +209,10 @@ pub fn run<E: Engine, I: Io>(driver: &mut Driver<E, I>, opts: &Options, inputs: 
         }
         // Every record is reported by its delivery timeout; keep the rate
         // line moving meanwhile.
-        let end = Instant::now();
+        let flushing_since = Instant::now();
         while !driver.flush(if tty { 500 } else { FLUSH_MS })? {
             rate.show(driver, &run.counts, start, true);
-            if end.elapsed().as_millis() as u64 >= FLUSH_MS {
+            if flushing_since.elapsed().as_millis() as u64 >= FLUSH_MS {
                 break;
             }
         }

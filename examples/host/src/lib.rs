@@ -197,16 +197,18 @@ impl Client {
         let sent = self.driver.send(topic, records, timeout.as_millis() as u64).map_err(host)?;
         self.sync();
         let mut out = SendAll { reports: self.driver.take_reports(), ..SendAll::default() };
-        for i in 0..records.len() {
-            if let Some(id) = sent.id(i) {
-                out.first_id.get_or_insert(id);
-                out.ids.push(id);
+        for (i, outcome) in sent.into_outcomes(records.len()).into_iter().enumerate() {
+            match outcome {
+                Ok(id) => {
+                    out.first_id.get_or_insert(id);
+                    out.ids.push(id);
+                }
+                Err(e) => out.rejected.push((i, e)),
             }
         }
-        if sent.refused.iter().any(|(_, e)| e.kind == ErrorKind::QueueFull) {
+        if out.rejected.iter().any(|(_, e)| e.kind == ErrorKind::QueueFull) {
             anyhow::bail!("queue still full after {timeout:?}");
         }
-        out.rejected = sent.refused;
         Ok(out)
     }
 

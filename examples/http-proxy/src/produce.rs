@@ -57,17 +57,15 @@ pub fn produce<I: Io>(io: I, settings: &Settings, topic: &str, records: &Packed)
 
     let no_report = ProduceError::new(ErrorKind::TimedOut, "no delivery report in time".into());
     let mut outcomes: Vec<Outcome> = vec![failed(None, &no_report); records.len()];
-    // Each record's id, from the calls the list took (record `from + k`
-    // of a call got id `first + k`); refused ones get no report.
+    // Each accepted record's position, by its id; refused ones get no report.
     let mut index = HashMap::with_capacity(records.len());
-    for (n, &(from, first)) in sent.ids.iter().enumerate() {
-        let to = sent.ids.get(n + 1).map_or(records.len(), |next| next.0);
-        for i in from..to {
-            index.insert(first + (i - from) as u64, i);
+    for (i, outcome) in sent.into_outcomes(records.len()).into_iter().enumerate() {
+        match outcome {
+            Ok(id) => {
+                index.insert(id, i);
+            }
+            Err(e) => outcomes[i] = failed(None, &e),
         }
-    }
-    for (i, e) in &sent.refused {
-        outcomes[*i] = failed(None, e);
     }
     for report in driver.take_reports() {
         for (pos, id) in report.records.iter().enumerate() {
