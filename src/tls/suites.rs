@@ -16,7 +16,7 @@ use alloc::boxed::Box;
 use core::marker::PhantomData;
 
 use aes_gcm::aead::consts::{U12, U16};
-use aes_gcm::aead::{self, AeadCore, AeadInPlace, KeyInit};
+use aes_gcm::aead::{self, AeadCore, AeadInOut, KeyInit};
 use aes_gcm::{Aes128Gcm, Aes256Gcm};
 use chacha20poly1305::ChaCha20Poly1305;
 use hmac::Mac;
@@ -114,7 +114,7 @@ type HmacOf<D> = hmac::SimpleHmac<D>;
 impl<D: Digest + BlockSizeUser + Clone + Send + Sync + 'static> rhmac::Hmac for Hmac<D> {
     fn with_key(&self, key: &[u8]) -> Box<dyn rhmac::Key> {
         // HMAC takes a key of any length (RFC 2104): this cannot fail.
-        Box::new(HmacKey(<HmacOf<D> as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!())))
+        Box::new(HmacKey(<HmacOf<D> as hmac::digest::KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!())))
     }
 
     fn hash_output_len(&self) -> usize {
@@ -144,7 +144,7 @@ impl<D: Digest + BlockSizeUser + Clone + Send + Sync + 'static> rhmac::Key for H
 
 /// An AEAD with a 12-byte nonce and a 16-byte tag, and how rustls names
 /// its keys (`extract_keys`, for kernel TLS; unused here but exact).
-trait Aead: AeadCore<NonceSize = U12, TagSize = U16> + AeadInPlace + KeyInit + Send + Sync + 'static {
+trait Aead: AeadCore<NonceSize = U12, TagSize = U16> + AeadInOut + KeyInit + Send + Sync + 'static {
     fn secrets(key: AeadKey, iv: Iv) -> ConnectionTrafficSecrets;
 }
 
@@ -169,6 +169,11 @@ impl Aead for Aes256Gcm {
 fn cipher<A: Aead>(key: &AeadKey) -> A {
     // rustls derives keys of `key_len()` bytes, A's size.
     A::new_from_slice(key.as_ref()).unwrap_or_else(|_| unreachable!("rustls derives keys of the AEAD's size"))
+}
+
+/// A received tag (the record's last `TAG_LEN` bytes).
+fn tag_of<A: Aead>(tag: &[u8]) -> Result<aead::Tag<A>, Error> {
+    aead::Tag::<A>::try_from(tag).map_err(|_| Error::DecryptError)
 }
 
 fn key_len<A: Aead>() -> usize {
@@ -216,7 +221,7 @@ impl<A: Aead> MessageEncrypter for Tls13Keys<A> {
         let nonce = Nonce::new(&self.iv, seq).0;
         let tag = self
             .aead
-            .encrypt_in_place_detached(&aead::Nonce::<A>::from(nonce), &make_tls13_aad(total), payload.as_mut())
+            .encrypt_inout_detached(&aead::Nonce::<A>::from(nonce), &make_tls13_aad(total), payload.as_mut().into())
             .map_err(|_| Error::EncryptError)?;
         payload.extend_from_slice(&tag);
         Ok(OutboundOpaqueMessage::new(ContentType::ApplicationData, ProtocolVersion::TLSv1_2, payload))
@@ -237,7 +242,7 @@ impl<A: Aead> MessageDecrypter for Tls13Keys<A> {
         let nonce = Nonce::new(&self.iv, seq).0;
         let (text, tag) = payload.split_at_mut(plain_len);
         self.aead
-            .decrypt_in_place_detached(&aead::Nonce::<A>::from(nonce), &make_tls13_aad(total), text, aead::Tag::<A>::from_slice(tag))
+            .decrypt_inout_detached(&aead::Nonce::<A>::from(nonce), &make_tls13_aad(total), text.into(), &tag_of::<A>(tag)?)
             .map_err(|_| Error::DecryptError)?;
         payload.truncate(plain_len);
         m.into_tls13_unpadded_message()
@@ -333,7 +338,7 @@ impl<A: Aead> MessageEncrypter for Tls12Keys<A> {
         let aad = make_tls12_aad(seq, m.typ, m.version, m.payload.len());
         let tag = self
             .aead
-            .encrypt_in_place_detached(&aead::Nonce::<A>::from(nonce), &aad, &mut payload.as_mut()[explicit..])
+            .encrypt_inout_detached(&aead::Nonce::<A>::from(nonce), &aad, (&mut payload.as_mut()[explicit..]).into())
             .map_err(|_| Error::EncryptError)?;
         payload.extend_from_slice(&tag);
         Ok(OutboundOpaqueMessage::new(m.typ, m.version, payload))
@@ -361,7 +366,7 @@ impl<A: Aead> MessageDecrypter for Tls12Keys<A> {
         let aad = make_tls12_aad(seq, m.typ, m.version, plain_len);
         let (text, tag) = payload[explicit..].split_at_mut(plain_len);
         self.aead
-            .decrypt_in_place_detached(&aead::Nonce::<A>::from(nonce), &aad, text, aead::Tag::<A>::from_slice(tag))
+            .decrypt_inout_detached(&aead::Nonce::<A>::from(nonce), &aad, text.into(), &tag_of::<A>(tag)?)
             .map_err(|_| Error::DecryptError)?;
         if plain_len > MAX_FRAGMENT_LEN {
             return Err(Error::PeerSentOversizedRecord);
