@@ -206,6 +206,21 @@ pub struct Config {
     /// `none` (or empty): it need not.
     #[serde(rename = "ssl.endpoint.identification.algorithm")]
     pub ssl_endpoint_identification: String,
+    /// The client's certificate (PEM; intermediates may follow), for
+    /// brokers that require client certificates (mutual TLS).
+    #[serde(rename = "ssl.certificate.pem")]
+    pub ssl_certificate_pem: Option<String>,
+    /// Its private key (PEM: PKCS#8, SEC1 or PKCS#1; not encrypted).
+    #[serde(rename = "ssl.key.pem")]
+    pub ssl_key_pem: Option<Secret>,
+    /// File names a host reads into `ssl.certificate.pem` / `ssl.key.pem`.
+    #[serde(rename = "ssl.certificate.location")]
+    pub ssl_certificate_location: Option<String>,
+    #[serde(rename = "ssl.key.location")]
+    pub ssl_key_location: Option<String>,
+    /// Refused: encrypted keys are not supported.
+    #[serde(rename = "ssl.key.password")]
+    pub ssl_key_password: Option<Secret>,
     /// Built from the settings above with SSL / SASL_SSL.
     #[serde(skip)]
     pub tls: Option<alloc::sync::Arc<crate::tls::TlsSetup>>,
@@ -253,6 +268,11 @@ impl Default for Config {
             ssl_ca_location: None,
             ssl_certificate_verification: true,
             ssl_endpoint_identification: "https".to_owned(),
+            ssl_certificate_pem: None,
+            ssl_key_pem: None,
+            ssl_certificate_location: None,
+            ssl_key_location: None,
+            ssl_key_password: None,
             tls: None,
             buffer_memory: 32 << 20,
             max_queued_records: 100_000,
@@ -347,12 +367,20 @@ impl Config {
             }
         }
         if protocol.uses_tls() {
-            if self.ssl_ca_location.is_some() && self.ssl_ca_pem.is_none() {
-                return err(
-                    "ssl.ca.location",
-                    "names a file, and the producer core reads no files: the host reads it and passes its contents as ssl.ca.pem".into(),
-                );
+            for (location, set, pem) in [
+                ("ssl.ca.location", &self.ssl_ca_location, self.ssl_ca_pem.is_some()),
+                ("ssl.certificate.location", &self.ssl_certificate_location, self.ssl_certificate_pem.is_some()),
+                ("ssl.key.location", &self.ssl_key_location, self.ssl_key_pem.is_some()),
+            ] {
+                if set.is_some() && !pem {
+                    let pem_key = location.replace(".location", ".pem");
+                    return err(
+                        location,
+                        format!("names a file, and the producer core reads no files: the host reads it and passes its contents as {pem_key}"),
+                    );
+                }
             }
+            let client = self.client_identity()?;
             let verification = match (self.ssl_certificate_verification, self.ssl_endpoint_identification.to_ascii_lowercase().as_str()) {
                 (false, _) => crate::tls::Verification::None,
                 (true, "https") => crate::tls::Verification::Full,
@@ -363,7 +391,7 @@ impl Config {
                 Some(pem) => crate::tls::root_store(pem).map_err(|reason| ConfigError { key: "ssl.ca.pem".into(), reason })?,
                 None => crate::tls::default_roots(),
             };
-            let setup = crate::tls::TlsSetup::new(roots, verification).map_err(|reason| ConfigError { key: "security.protocol".into(), reason })?;
+            let setup = crate::tls::TlsSetup::new(roots, verification, client).map_err(|reason| ConfigError { key: "security.protocol".into(), reason })?;
             self.tls = Some(alloc::sync::Arc::new(setup));
         }
         if self.max_queued_records == 0 {
@@ -380,6 +408,27 @@ impl Config {
             );
         }
         Ok(())
+    }
+}
+
+impl Config {
+    /// `ssl.certificate.pem` and `ssl.key.pem`, both or neither.
+    fn client_identity(&self) -> Result<Option<alloc::sync::Arc<rustls::sign::CertifiedKey>>, ConfigError> {
+        let err = |key: &str, reason: String| Err(ConfigError { key: key.to_owned(), reason });
+        if self.ssl_key_password.is_some() {
+            return err(
+                "ssl.key.password",
+                "is not supported: encrypted private keys are not; give ssl.key.pem unencrypted (e.g. openssl pkey -in key.pem -out plain-key.pem)".into(),
+            );
+        }
+        match (&self.ssl_certificate_pem, &self.ssl_key_pem) {
+            (None, None) => Ok(None),
+            (Some(_), None) => err("ssl.key.pem", "is required with ssl.certificate.pem (or ssl.key.location with ssl.certificate.location): the certificate's private key".into()),
+            (None, Some(_)) => err("ssl.certificate.pem", "is required with ssl.key.pem (or ssl.certificate.location with ssl.key.location): the key's certificate".into()),
+            (Some(cert), Some(key)) => crate::tls::client_identity(cert, key.expose())
+                .map(Some)
+                .map_err(|(key, reason)| ConfigError { key: key.into(), reason }),
+        }
     }
 }
 

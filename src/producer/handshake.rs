@@ -193,11 +193,14 @@ impl Producer {
         let handshaking = matches!(c.state, ConnState::Handshaking { .. });
         let result = c.receive_tls(bytes, &mut out);
         let established = c.tls.as_ref().is_some_and(|t| t.is_established());
+        // In TLS 1.3 a refused client certificate shows after the
+        // handshake: it fails authentication all the same.
+        let refused = c.tls.as_ref().is_some_and(|t| t.refused_client_certificate());
         if !out.is_empty() {
             self.outputs.push_back(super::Output::Transmit { conn, data: out });
         }
         match result {
-            Err(e) if handshaking => {
+            Err(e) if handshaking || refused => {
                 self.tls_failed(conn, e, now);
                 false
             }
