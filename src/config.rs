@@ -190,6 +190,16 @@ pub struct Config {
     /// The Java client's way: `...LoginModule required username="u" password="p";`.
     #[serde(rename = "sasl.jaas.config")]
     pub sasl_jaas_config: Option<Secret>,
+    /// OAUTHBEARER: the bearer token (RFC 6750 b64token), sent until
+    /// replaced with `Producer::set_oauthbearer_token`.
+    #[serde(rename = "sasl.oauthbearer.token")]
+    pub sasl_oauthbearer_token: Option<Secret>,
+    /// OAUTHBEARER SASL extensions (KIP-342): `key=value,key=value`.
+    #[serde(rename = "sasl.oauthbearer.extensions")]
+    pub sasl_oauthbearer_extensions: Option<String>,
+    /// The extensions, parsed.
+    #[serde(skip)]
+    pub oauthbearer_extensions: Vec<(String, String)>,
     /// CA certificates (PEM) that sign the brokers' certificates; without
     /// it, the Mozilla root program's CAs.
     #[serde(rename = "ssl.ca.pem")]
@@ -264,6 +274,9 @@ impl Default for Config {
             sasl_username: None,
             sasl_password: None,
             sasl_jaas_config: None,
+            sasl_oauthbearer_token: None,
+            sasl_oauthbearer_extensions: None,
+            oauthbearer_extensions: Vec::new(),
             ssl_ca_pem: None,
             ssl_ca_location: None,
             ssl_certificate_verification: true,
@@ -351,18 +364,28 @@ impl Config {
         if protocol.uses_sasl() {
             let name = protocol.name();
             if self.sasl_mechanism.is_none() {
-                return err("sasl.mechanism", format!("is required with {name}: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512"));
+                return err("sasl.mechanism", format!("is required with {name}: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER"));
             }
-            if let Some(jaas) = &self.sasl_jaas_config {
+            if self.sasl_mechanism == Some(SaslMechanism::OauthBearer) {
+                if let Some(token) = &self.sasl_oauthbearer_token {
+                    crate::oauthbearer::check_token(token.expose())?;
+                }
+                if let Some(ext) = &self.sasl_oauthbearer_extensions {
+                    self.oauthbearer_extensions = crate::oauthbearer::parse_extensions(ext)?;
+                }
+            }
+            let oauth = self.sasl_mechanism == Some(SaslMechanism::OauthBearer);
+            if let Some(jaas) = self.sasl_jaas_config.as_ref().filter(|_| !oauth) {
                 let (user, password) = jaas_credentials(jaas.expose())
                     .ok_or_else(|| ConfigError { key: "sasl.jaas.config".into(), reason: "has no username=\"...\" and password=\"...\"".into() })?;
                 self.sasl_username.get_or_insert(user);
                 self.sasl_password.get_or_insert(Secret::new(&password));
             }
-            if self.sasl_username.is_none() {
+            if oauth {
+                // A token, not a user name and password.
+            } else if self.sasl_username.is_none() {
                 return err("sasl.username", format!("is required with {name}"));
-            }
-            if self.sasl_password.is_none() {
+            } else if self.sasl_password.is_none() {
                 return err("sasl.password", format!("is required with {name}"));
             }
         }
