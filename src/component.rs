@@ -178,6 +178,10 @@ impl wit::GuestProducer for ProducerResource {
             unreported: step.unreported,
         }
     }
+
+    fn set_oauthbearer_token(&self, token: String, lifetime: u64, extensions: Vec<(String, String)>, now: u64) -> Result<(), String> {
+        self.0.borrow_mut().set_oauthbearer_token(&token, lifetime, &extensions, now).map_err(|e| alloc::format!("{e}"))
+    }
 }
 
 export!(Component);

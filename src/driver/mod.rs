@@ -21,7 +21,7 @@
 //! in its own bounded buffer meanwhile). The rest of what every host used
 //! to do on its own is here too: resending the tail of a call refused with
 //! `QueueFull` once reports free room, tallying reports, reading the files
-//! `ssl.ca.location` names, and refusing to run without entropy.
+//! `ssl.*.location` name, and refusing to run without entropy.
 
 mod engine;
 mod io;
