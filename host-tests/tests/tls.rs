@@ -199,6 +199,11 @@ fn refused_client(config: &[(&str, &str)], front: &TlsProxy, why: &str) {
         assert_eq!(e.kind, ErrorKind::Authentication, "{}", e.message);
         assert!(e.message.contains("TLS handshake with 127.0.0.1:") && e.message.contains(why), "{}", e.message);
     }
+    // The front logs its refusal after sending the alert.
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while front.errors.lock().unwrap().is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     assert!(!front.errors.lock().unwrap().is_empty(), "the front refused nothing");
 }
 
