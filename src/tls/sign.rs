@@ -300,18 +300,23 @@ impl core::fmt::Debug for RsaSigner {
 
 impl Signer for RsaSigner {
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, rustls::Error> {
-        use rsa::signature::{RandomizedSigner, SignatureEncoding};
-        use sha2::{Sha256, Sha384, Sha512};
-        let key = (*self.key).clone();
-        let mut rng = rng();
-        let signed = match self.scheme {
-            SignatureScheme::RSA_PSS_SHA512 => rsa::pss::BlindedSigningKey::<Sha512>::new(key).try_sign_with_rng(&mut rng, message).map(|s| s.to_vec()),
-            SignatureScheme::RSA_PSS_SHA384 => rsa::pss::BlindedSigningKey::<Sha384>::new(key).try_sign_with_rng(&mut rng, message).map(|s| s.to_vec()),
-            SignatureScheme::RSA_PSS_SHA256 => rsa::pss::BlindedSigningKey::<Sha256>::new(key).try_sign_with_rng(&mut rng, message).map(|s| s.to_vec()),
-            SignatureScheme::RSA_PKCS1_SHA512 => rsa::pkcs1v15::SigningKey::<Sha512>::new(key).try_sign_with_rng(&mut rng, message).map(|s| s.to_vec()),
-            SignatureScheme::RSA_PKCS1_SHA384 => rsa::pkcs1v15::SigningKey::<Sha384>::new(key).try_sign_with_rng(&mut rng, message).map(|s| s.to_vec()),
-            _ => rsa::pkcs1v15::SigningKey::<Sha256>::new(key).try_sign_with_rng(&mut rng, message).map(|s| s.to_vec()),
+        use rsa::{pss::Pss, Pkcs1v15Sign};
+        use sha2::{Digest, Sha256, Sha384, Sha512};
+        // The message hashed here and the padding chosen at run time: one
+        // instance of each signing path, not one per hash (smaller wasm).
+        let (digest, pss, pkcs1): (Vec<u8>, fn() -> Pss, fn() -> Pkcs1v15Sign) = match self.scheme {
+            SignatureScheme::RSA_PSS_SHA512 | SignatureScheme::RSA_PKCS1_SHA512 => {
+                (Sha512::digest(message).to_vec(), Pss::new_blinded::<Sha512>, Pkcs1v15Sign::new::<Sha512>)
+            }
+            SignatureScheme::RSA_PSS_SHA384 | SignatureScheme::RSA_PKCS1_SHA384 => {
+                (Sha384::digest(message).to_vec(), Pss::new_blinded::<Sha384>, Pkcs1v15Sign::new::<Sha384>)
+            }
+            _ => (Sha256::digest(message).to_vec(), Pss::new_blinded::<Sha256>, Pkcs1v15Sign::new::<Sha256>),
         };
+        let is_pss = matches!(self.scheme, SignatureScheme::RSA_PSS_SHA512 | SignatureScheme::RSA_PSS_SHA384 | SignatureScheme::RSA_PSS_SHA256);
+        // The generator also blinds the private-key operation.
+        let mut rng = rng();
+        let signed = if is_pss { self.key.sign_with_rng(&mut rng, pss(), &digest) } else { self.key.sign_with_rng(&mut rng, pkcs1(), &digest) };
         signed.map_err(|e| rustls::Error::General(format!("RSA signature: {e}")))
     }
 
