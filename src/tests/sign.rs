@@ -50,7 +50,7 @@ fn der_item(der: &[u8]) -> (&[u8], &[u8]) {
 }
 
 /// The subjectPublicKey bits of a SubjectPublicKeyInfo.
-fn subject_public_key<'a>(spki: &'a [u8]) -> &'a [u8] {
+fn subject_public_key(spki: &[u8]) -> &[u8] {
     let (body, _) = der_item(spki);
     let (_, rest) = der_item(body); // AlgorithmIdentifier
     let (bits, _) = der_item(rest);

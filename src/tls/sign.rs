@@ -304,14 +304,15 @@ impl Signer for RsaSigner {
         use sha2::{Digest, Sha256, Sha384, Sha512};
         // The message hashed here and the padding chosen at run time: one
         // instance of each signing path, not one per hash (smaller wasm).
-        let (digest, pss, pkcs1): (Vec<u8>, fn() -> Pss, fn() -> Pkcs1v15Sign) = match self.scheme {
+        type Paddings = (fn() -> Pss, fn() -> Pkcs1v15Sign);
+        let (digest, (pss, pkcs1)): (Vec<u8>, Paddings) = match self.scheme {
             SignatureScheme::RSA_PSS_SHA512 | SignatureScheme::RSA_PKCS1_SHA512 => {
-                (Sha512::digest(message).to_vec(), Pss::new_blinded::<Sha512>, Pkcs1v15Sign::new::<Sha512>)
+                (Sha512::digest(message).to_vec(), (Pss::new_blinded::<Sha512>, Pkcs1v15Sign::new::<Sha512>))
             }
             SignatureScheme::RSA_PSS_SHA384 | SignatureScheme::RSA_PKCS1_SHA384 => {
-                (Sha384::digest(message).to_vec(), Pss::new_blinded::<Sha384>, Pkcs1v15Sign::new::<Sha384>)
+                (Sha384::digest(message).to_vec(), (Pss::new_blinded::<Sha384>, Pkcs1v15Sign::new::<Sha384>))
             }
-            _ => (Sha256::digest(message).to_vec(), Pss::new_blinded::<Sha256>, Pkcs1v15Sign::new::<Sha256>),
+            _ => (Sha256::digest(message).to_vec(), (Pss::new_blinded::<Sha256>, Pkcs1v15Sign::new::<Sha256>)),
         };
         let is_pss = matches!(self.scheme, SignatureScheme::RSA_PSS_SHA512 | SignatureScheme::RSA_PSS_SHA384 | SignatureScheme::RSA_PSS_SHA256);
         // The generator also blinds the private-key operation.
