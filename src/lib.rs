@@ -52,6 +52,7 @@ pub mod report;
 pub mod request;
 pub mod response;
 pub mod sasl;
+pub mod statistics;
 pub mod tls;
 pub mod wire;
 
@@ -62,3 +63,4 @@ pub use config::{Config, ConfigError};
 pub use producer::{Output, Producer};
 pub use record::{Header, Record, RecordId};
 pub use report::{DeliveryReport, ErrorKind, ProduceError};
+pub use statistics::Statistics;

@@ -45,6 +45,7 @@ mod completion;
 mod handshake;
 mod network_client;
 mod sender;
+mod statistics;
 mod step;
 mod timers;
 mod transaction_manager;
@@ -87,6 +88,9 @@ pub enum Output {
     /// Something the operator may want to know (a broker dropped, refused
     /// versions, sent garbage); the producer carries on.
     Warning(String),
+    /// The statistics as one line of JSON, every `statistics.interval.ms`
+    /// and once more as `close` completes.
+    Statistics(String),
 }
 
 /// A Kafka producer that does no I/O: see the module docs for how to drive it.
@@ -117,6 +121,8 @@ pub struct Producer {
     /// Host-supplied randomness, for SCRAM nonces.
     entropy: [u8; 32],
     nonces: u64,
+    /// Counters for `statistics` (the wire's are the network client's).
+    stats: crate::statistics::Counters,
 }
 
 impl Producer {
@@ -167,6 +173,7 @@ impl Producer {
             closing_at: None,
             entropy,
             nonces: 0,
+            stats: crate::statistics::Counters::new(config.statistics_interval_ms, now),
             config,
         }
     }
@@ -246,6 +253,7 @@ impl Producer {
             TopicState::Known => self.append_known(t, rec, timestamp, id, now)?,
         }
         self.completion.accepted();
+        self.stats.accepted();
         self.dirty = true;
         Ok(id)
     }
@@ -382,6 +390,7 @@ impl Producer {
         if self.flushing && self.accumulator.queued_batches() == 0 && self.accumulator.topics.iter().all(|t| t.pending.count == 0) {
             self.flushing = false;
         }
+        self.maybe_emit_statistics(now, false);
         if self.closing_at.is_some() {
             self.finish_close(now);
         }
@@ -402,6 +411,7 @@ impl Producer {
             self.fail_unsent(closed);
         }
         if self.completion.unreported() == 0 {
+            self.maybe_emit_statistics(now, true);
             for c in core::mem::take(&mut self.client.conns) {
                 self.outputs.push_back(Output::Close { conn: c.id });
             }
@@ -434,6 +444,7 @@ impl Producer {
                 return Err(e);
             }
         };
+        self.client.wire.received(node, frame.len() + 4, now.saturating_sub(inf.sent_ms));
         // Only a connection that carried real work resets its broker's
         // reconnect backoff: not one that negotiated or authenticated and
         // then failed.
@@ -466,6 +477,7 @@ impl Producer {
                 Ok(())
             }
             Response::Produce(r) => {
+                self.client.wire.broker(node).throttle.record(r.throttle_time_ms.max(0) as u64);
                 if r.throttle_time_ms > 0 {
                     // KIP-219: answered at once, with a pause asked for.
                     self.client.throttle(node, now.saturating_add(r.throttle_time_ms as u64));

@@ -23,6 +23,8 @@ pub struct Step {
     pub closes: Vec<ConnId>,
     pub reports: Vec<DeliveryReport>,
     pub warnings: Vec<String>,
+    /// Statistics JSON lines (`statistics.interval.ms`).
+    pub statistics: Vec<String>,
     /// Step again by this time even if no event arrives; `Some(now)` when
     /// the step stopped at its transmit budget and has more to hand out.
     pub deadline: Option<u64>,
@@ -38,6 +40,7 @@ impl Step {
         self.closes.clear();
         self.reports.clear();
         self.warnings.clear();
+        self.statistics.clear();
         self.deadline = None;
         self.unreported = 0;
     }
@@ -115,6 +118,7 @@ impl Producer {
                 Output::Close { conn } => out.closes.push(conn),
                 Output::Report(r) => out.reports.push(r),
                 Output::Warning(w) => out.warnings.push(w),
+                Output::Statistics(s) => out.statistics.push(s),
             }
         }
         out.deadline = if more { Some(now) } else { self.poll_timeout() };

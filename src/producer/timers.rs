@@ -48,6 +48,8 @@ pub enum Timer {
     InitProducerId,
     /// A broker with batches waiting may be dialled again.
     Reconnect(i32),
+    /// `statistics.interval.ms`: the next statistics JSON.
+    Statistics,
 }
 
 impl Producer {
@@ -90,6 +92,9 @@ impl Producer {
         }
         if self.config.idempotent && self.transactions.state == PidState::None {
             f(Timer::InitProducerId, self.transactions.retry_at_ms);
+        }
+        if let Some(at) = self.stats.next_emit {
+            f(Timer::Statistics, at);
         }
         // Reconnects to leaders waiting on a backoff.
         for node in self.nodes_with_batches() {
@@ -165,6 +170,7 @@ impl Producer {
         }
         let (setup, req) = (self.config.connection_setup_timeout_ms, self.config.request_timeout_ms);
         let mut closing: Vec<(ConnId, String)> = Vec::new();
+        let mut timed_out = Vec::new();
         for c in &self.client.conns {
             let mut due = Vec::new();
             self.connection_deadlines(c, &mut |timer, at| {
@@ -185,9 +191,11 @@ impl Producer {
                 closing.push((c.id, why.clone()));
             }
             if due.contains(&Timer::RequestTimeout(c.id)) {
+                timed_out.push(c.node);
                 closing.push((c.id, format!("no response within request.timeout.ms ({req} ms)")));
             }
         }
+        timed_out.into_iter().for_each(|node| self.client.wire.broker(node).req_timeouts += 1);
         for (id, why) in closing {
             self.close_conn(id, &why, true, now);
         }
