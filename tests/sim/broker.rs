@@ -240,6 +240,8 @@ impl Sim {
                     }
                     Ok(None) => {
                         let base = p.log.len() as i64;
+                        self.appended_batch_bytes += bytes.len() as u64;
+                        self.appended_records += batch.records.len() as u64;
                         p.log.extend(batch.records);
                         if pid >= 0 {
                             p.producers.get_mut(&pid).unwrap().appended(epoch, seq, count, base, window);

@@ -135,6 +135,7 @@ impl driver::Engine for ComponentEngine {
         out.closes.extend(o.closes);
         out.reports.extend(o.reports.into_iter().map(report));
         out.warnings.extend(o.warnings);
+        out.statistics.extend(o.statistics);
         out.deadline = o.deadline;
         out.unreported = o.unreported;
         Ok(())
