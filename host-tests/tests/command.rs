@@ -64,3 +64,8 @@ fn a_refused_record_fails_the_run() {
 fn typed_lines_go_out_at_once() {
     cli::typed_lines_go_out_at_once(CLI);
 }
+
+#[test]
+fn statistics_lines_count_what_was_delivered() {
+    cli::statistics(CLI);
+}

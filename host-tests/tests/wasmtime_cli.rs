@@ -102,3 +102,8 @@ fn kcat_a_refused_record_fails_the_run() {
 fn kcat_typed_lines_go_out_at_once() {
     cli::typed_lines_go_out_at_once(Cli::Kcat);
 }
+
+#[test]
+fn kcat_statistics_lines_count_what_was_delivered() {
+    cli::statistics(Cli::Kcat);
+}
