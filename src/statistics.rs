@@ -83,12 +83,27 @@ impl Window {
         *self = Window::default();
     }
 
+    /// Adds `other`'s samples to this window's.
+    pub fn merge(&mut self, other: &Window) {
+        if other.cnt == 0 {
+            return;
+        }
+        for (a, b) in self.counts.iter_mut().zip(other.counts.iter()) {
+            *a = a.saturating_add(*b);
+        }
+        self.min = if self.cnt == 0 { other.min } else { self.min.min(other.min) };
+        self.max = self.max.max(other.max);
+        self.cnt += other.cnt;
+        self.sum = self.sum.saturating_add(other.sum);
+    }
+
     /// The value at or below which a fraction `q` of the values lie.
     fn percentile(&self, q: f64) -> u64 {
         if self.cnt == 0 {
             return 0;
         }
-        let rank = ((q * self.cnt as f64) as u64).clamp(1, self.cnt);
+        let exact = q * self.cnt as f64;
+        let rank = ((exact as u64) + u64::from(exact.fract() > 0.0)).clamp(1, self.cnt);
         let mut seen = 0u64;
         for (i, &n) in self.counts.iter().enumerate() {
             seen += u64::from(n);
@@ -296,6 +311,22 @@ impl Wire {
         b.rx += 1;
         b.rxbytes += bytes as u64;
         b.rtt.record(rtt_ms.saturating_mul(1000));
+    }
+
+    /// A bootstrap server's connection became broker `node`'s (the same
+    /// address): its counts are that broker's from now on.
+    pub fn merge(&mut self, bootstrap: i32, node: i32) {
+        let Some(from) = self.brokers.remove(&bootstrap) else { return };
+        let to = self.broker(node);
+        to.connects += from.connects;
+        to.disconnects += from.disconnects;
+        to.tx += from.tx;
+        to.txbytes += from.txbytes;
+        to.rx += from.rx;
+        to.rxbytes += from.rxbytes;
+        to.req_timeouts += from.req_timeouts;
+        to.rtt.merge(&from.rtt);
+        to.throttle.merge(&from.throttle);
     }
 
     pub fn reset_windows(&mut self) {

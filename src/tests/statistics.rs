@@ -35,6 +35,16 @@ fn a_window_gives_count_sum_extremes_and_percentiles() {
         assert!(got >= want && got <= want + want / 8, "{got} for {want}");
     }
     assert_eq!(s.p99_99, 1_000_000, "capped at the largest value");
+    let mut two = Window::default();
+    two.record(0);
+    two.record(1000);
+    let s = two.summary();
+    assert_eq!((s.p50, s.p75, s.p99), (0, 1000, 1000), "ranks round up: the 99th percentile of two is the larger");
+    let mut merged = Window::default();
+    merged.merge(&w);
+    merged.merge(&two);
+    let m = merged.summary();
+    assert_eq!((m.cnt, m.min, m.max, m.sum), (1002, 0, 1_000_000, 500_501_000), "merged windows add up");
     w.reset();
     w.record(7);
     let s = w.summary();
