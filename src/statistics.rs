@@ -103,7 +103,8 @@ impl Window {
             return 0;
         }
         let exact = q * self.cnt as f64;
-        let rank = ((exact as u64) + u64::from(exact.fract() > 0.0)).clamp(1, self.cnt);
+        let whole = exact as u64;
+        let rank = (whole + u64::from((whole as f64) < exact)).clamp(1, self.cnt);
         let mut seen = 0u64;
         for (i, &n) in self.counts.iter().enumerate() {
             seen += u64::from(n);
@@ -496,13 +497,12 @@ impl Json<'_> {
         let _ = write!(self.out, "{v}");
     }
 
+    /// A non-negative number with three decimals (integer formatting:
+    /// float formatting would add its code to the component).
     fn float(&mut self, k: &str, v: f64) {
         self.key(k);
-        if v.is_finite() {
-            let _ = write!(self.out, "{v:.3}");
-        } else {
-            self.out.push('0');
-        }
+        let milli = if v.is_finite() && v > 0.0 { (v * 1000.0 + 0.5) as u64 } else { 0 };
+        let _ = write!(self.out, "{}.{:03}", milli / 1000, milli % 1000);
     }
 
     fn str(&mut self, k: &str, v: &str) {
