@@ -82,6 +82,12 @@ impl ComponentEngine {
         p.call_send(&mut self.store, self.producer, topic, records, now).map_err(failed)
     }
 
+    /// The component's `statistics` export (README, Statistics).
+    pub fn statistics(&mut self, now: u64) -> Result<wit::Statistics, EngineFailed> {
+        let p = self.bindings.kafka_producer_producer().producer();
+        p.call_statistics(&mut self.store, self.producer, now).map_err(failed)
+    }
+
     /// The largest the component's linear memory has been, in bytes.
     pub fn peak_memory(&self) -> usize {
         self.store.data().peak_bytes
