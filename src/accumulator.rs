@@ -79,9 +79,9 @@ impl ProducerBatch {
 
     /// Seals the batch with `identity` (header and CRC written), or
     /// re-stamps an already sealed batch whose identity changed.
-    pub fn seal(&mut self, identity: ProducerIdentity, codec: (Codec, i32)) {
+    pub fn seal(&mut self, identity: ProducerIdentity, codec: (Codec, i32), transactional: bool) {
         match core::mem::replace(&mut self.body, Body::Empty) {
-            Body::Open(w) => self.body = Body::Closed(w.finish_with(identity, codec.0, codec.1)),
+            Body::Open(w) => self.body = Body::Closed(w.finish_with(identity, codec.0, codec.1, transactional)),
             Body::Closed(mut b) => {
                 if self.stamped() != Some(identity) {
                     restamp(&mut b, identity);
@@ -310,11 +310,13 @@ pub struct Accumulator {
     pub reserved: usize,
     /// `compression.type` and `compression.level`, applied when a batch is sealed.
     pub compression: (Codec, i32),
+    /// Batches are sealed as transactional (`transactional.id`).
+    pub transactional: bool,
 }
 
 impl Accumulator {
-    pub fn new(compression: (Codec, i32)) -> Self {
-        Accumulator { compression, ..Accumulator::default() }
+    pub fn new(compression: (Codec, i32), transactional: bool) -> Self {
+        Accumulator { compression, transactional, ..Accumulator::default() }
     }
 
     pub fn ensure_topic(&mut self, idx: TopicIdx) {
@@ -338,16 +340,17 @@ impl Accumulator {
     /// Appends a record to its partition's open batch, opening a new one
     /// when the record does not fit in `batch_size` bytes (the full one
     /// stays open until it is drained, when it is sealed). The partition
-    /// must exist (see `ensure_partitions`).
+    /// must exist (see `ensure_partitions`). Returns whether it opened a
+    /// new batch.
     #[allow(clippy::too_many_arguments)]
-    pub fn append(&mut self, topic: TopicIdx, partition: i32, rec: &Record<'_>, timestamp: i64, id: RecordId, now: u64, batch_size: usize) {
-        let Some(q) = self.topics.get_mut(topic).and_then(|t| t.partitions.get_mut(partition as usize)) else { return };
+    pub fn append(&mut self, topic: TopicIdx, partition: i32, rec: &Record<'_>, timestamp: i64, id: RecordId, now: u64, batch_size: usize) -> bool {
+        let Some(q) = self.topics.get_mut(topic).and_then(|t| t.partitions.get_mut(partition as usize)) else { return false };
         if let Some(last) = q.batches.back_mut().filter(|b| b.takes_records()) {
             if let Body::Open(w) = &mut last.body {
                 if w.len() + w.len_of(rec, timestamp) <= batch_size {
                     w.append(rec, timestamp);
                     last.record_ids.push(id);
-                    return;
+                    return false;
                 }
             }
         }
@@ -377,6 +380,7 @@ impl Accumulator {
             unresolved: false,
         });
         self.queued_batches += 1;
+        true
     }
 
     /// Holds a record of a topic whose partitions are not known yet.
@@ -440,7 +444,7 @@ impl Accumulator {
         let q = self.topics.get_mut(topic)?.partitions.get_mut(partition)?;
         let mut b = q.batches.pop_front()?;
         let identity = stamp(&b);
-        b.seal(identity, self.compression);
+        b.seal(identity, self.compression, self.transactional);
         self.queued_batches -= 1;
         Some(b)
     }

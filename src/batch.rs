@@ -21,6 +21,9 @@ pub const BASE_OFFSET_AT: usize = 0;
 pub const LENGTH_AT: usize = 8;
 pub const PARTITION_LEADER_EPOCH_AT: usize = 12;
 pub const MAGIC_AT: usize = 16;
+/// The attributes bit of a batch written in a transaction.
+pub const TRANSACTIONAL_BIT: i16 = 0x10;
+
 /// CRC-32C of everything from attributes to the end.
 pub const CRC_AT: usize = 17;
 pub const ATTRIBUTES_AT: usize = 21;
@@ -149,12 +152,13 @@ impl BatchWriter {
 
     /// Fills in the header and returns the finished RecordBatch bytes.
     pub fn finish(self, identity: ProducerIdentity) -> Vec<u8> {
-        self.finish_with(identity, Codec::None, -1)
+        self.finish_with(identity, Codec::None, -1, false)
     }
 
     /// As `finish`, compressing the records section with `codec` (one
-    /// block, as Kafka expects) and marking it in the attributes.
-    pub fn finish_with(self, identity: ProducerIdentity, codec: Codec, level: i32) -> Vec<u8> {
+    /// block, as Kafka expects) and marking it in the attributes, with the
+    /// transactional bit for a transaction's batch.
+    pub fn finish_with(self, identity: ProducerIdentity, codec: Codec, level: i32, transactional: bool) -> Vec<u8> {
         let (count, base_timestamp, max_timestamp) = (self.count, self.base_timestamp, self.max_timestamp);
         let mut buf = if codec == Codec::None {
             self.buf
@@ -173,7 +177,8 @@ impl BatchWriter {
         w.i32(-1); // partitionLeaderEpoch: set by the broker
         w.i8(2); // magic
         w.i32(0); // crc, patched below
-        w.i16(codec.attribute()); // attributes: codec, CreateTime, not transactional
+        // attributes: codec (bits 0-2), CreateTime, transactional (bit 4)
+        w.i16(codec.attribute() | if transactional { TRANSACTIONAL_BIT } else { 0 });
         w.i32(count - 1); // lastOffsetDelta
         w.i64(base_timestamp);
         w.i64(max_timestamp);

@@ -7,7 +7,8 @@ use alloc::vec::Vec;
 use core::cell::RefCell;
 
 use crate::config::Config;
-use crate::producer::{Producer, Step};
+use crate::producer::{Producer, Step, TxnCall, TxnOp, TxnResult};
+use crate::request::{GroupMetadata, OffsetToCommit};
 use crate::record::{Header, Record};
 use crate::report::{DeliveryReport, ErrorKind, ProduceError};
 
@@ -96,7 +97,20 @@ fn error_kind(k: ErrorKind) -> wit::ErrorKind {
         ErrorKind::QueueFull => wit::ErrorKind::QueueFull,
         ErrorKind::Closed => wit::ErrorKind::Closed,
         ErrorKind::Authentication => wit::ErrorKind::Authentication,
+        ErrorKind::Transaction => wit::ErrorKind::Transaction,
+        ErrorKind::Aborted => wit::ErrorKind::Aborted,
+        ErrorKind::Fatal => wit::ErrorKind::Fatal,
     }
+}
+
+fn txn_result(r: TxnResult) -> wit::TransactionResult {
+    let op = match r.op {
+        TxnOp::Init => wit::TransactionOp::Init,
+        TxnOp::SendOffsets => wit::TransactionOp::SendOffsets,
+        TxnOp::Commit => wit::TransactionOp::Commit,
+        TxnOp::Abort => wit::TransactionOp::Abort,
+    };
+    wit::TransactionResult { op, error: r.error.map(produce_error) }
 }
 
 fn produce_error(e: ProduceError) -> wit::ProduceError {
@@ -179,11 +193,48 @@ impl wit::GuestProducer for ProducerResource {
             statistics: step.statistics,
             deadline: step.deadline,
             unreported: step.unreported,
+            transactions: step.transactions.into_iter().map(txn_result).collect(),
         }
     }
 
     fn statistics(&self, now: u64) -> wit::Statistics {
         statistics_into_wit(self.0.borrow().statistics(now))
+    }
+
+    fn init_transactions(&self, _now: u64) -> Result<(), wit::ProduceError> {
+        self.transaction(TxnCall::Init)
+    }
+
+    fn begin_transaction(&self) -> Result<(), wit::ProduceError> {
+        self.transaction(TxnCall::Begin)
+    }
+
+    fn send_offsets_to_transaction(&self, offsets: Vec<wit::OffsetToCommit>, group: wit::GroupMetadata, _now: u64) -> Result<(), wit::ProduceError> {
+        let offsets = offsets
+            .into_iter()
+            .map(|o| OffsetToCommit { topic: o.topic, partition: o.partition, offset: o.offset, metadata: o.metadata })
+            .collect();
+        let group = GroupMetadata {
+            group_id: group.group_id,
+            generation_id: group.generation_id,
+            member_id: group.member_id,
+            group_instance_id: group.group_instance_id,
+        };
+        self.transaction(TxnCall::SendOffsets(offsets, group))
+    }
+
+    fn commit_transaction(&self, _now: u64) -> Result<(), wit::ProduceError> {
+        self.transaction(TxnCall::Commit)
+    }
+
+    fn abort_transaction(&self, _now: u64) -> Result<(), wit::ProduceError> {
+        self.transaction(TxnCall::Abort)
+    }
+}
+
+impl ProducerResource {
+    fn transaction(&self, call: TxnCall) -> Result<(), wit::ProduceError> {
+        self.0.borrow_mut().transaction(call).map_err(produce_error)
     }
 }
 

@@ -179,6 +179,15 @@ pub struct Config {
     /// Java client's rule since 3.0).
     #[serde(skip)]
     pub idempotent: bool,
+    /// Makes the producer transactional (KIP-98): records go in
+    /// transactions committed or aborted as a whole; a newer producer with
+    /// the same id fences this one. Implies idempotence.
+    #[serde(rename = "transactional.id")]
+    pub transactional_id: Option<String>,
+    /// How long the coordinator lets a transaction stay open before it
+    /// aborts it.
+    #[serde(rename = "transaction.timeout.ms")]
+    pub transaction_timeout_ms: u64,
     #[serde(rename = "security.protocol")]
     pub security_protocol: SecurityProtocol,
     #[serde(rename = "sasl.mechanism", alias = "sasl.mechanisms")]
@@ -247,6 +256,8 @@ impl Default for Config {
             compression_level: -1,
             enable_idempotence: None,
             idempotent: true,
+            transactional_id: None,
+            transaction_timeout_ms: 60_000,
             security_protocol: SecurityProtocol::Plaintext,
             sasl_mechanism: None,
             sasl_username: None,
@@ -313,6 +324,23 @@ impl Config {
         }
         if self.max_request_size < crate::batch::BATCH_HEADER_LEN + 64 {
             return err("max.request.size", format!("{} cannot hold a single record batch", self.max_request_size));
+        }
+        if let Some(id) = &self.transactional_id {
+            if id.is_empty() {
+                return err("transactional.id", "is empty: leave it unset for a producer without transactions".into());
+            }
+            if self.enable_idempotence == Some(false) {
+                return err("transactional.id", "needs idempotence: remove enable.idempotence=false".into());
+            }
+            if self.acks != Acks::All {
+                return err("transactional.id", "needs acks=all".into());
+            }
+            if self.max_in_flight > 5 {
+                return err("transactional.id", "needs max.in.flight.requests.per.connection of at most 5".into());
+            }
+            if self.transaction_timeout_ms == 0 || self.transaction_timeout_ms > i32::MAX as u64 {
+                return err("transaction.timeout.ms", format!("{} is not between 1 and {} ms", self.transaction_timeout_ms, i32::MAX));
+            }
         }
         let idempotence_fits = self.acks == Acks::All && self.max_in_flight <= 5;
         self.idempotent = match self.enable_idempotence {

@@ -14,6 +14,11 @@ use crate::wire::DecodeError;
 /// The host's handle for a connection; chosen by the producer.
 pub type ConnId = u32;
 
+/// The APIs only a transactional producer uses, in the order of
+/// `Connection::txn_versions`.
+pub const TXN_APIS: [ApiKey; 5] =
+    [ApiKey::FindCoordinator, ApiKey::AddPartitionsToTxn, ApiKey::AddOffsetsToTxn, ApiKey::EndTxn, ApiKey::TxnOffsetCommit];
+
 /// A response larger than this is refused: no producer response comes near.
 pub const MAX_FRAME: usize = 64 << 20;
 
@@ -52,6 +57,9 @@ pub struct Connection {
     pub metadata_version: i16,
     pub init_producer_id_version: i16,
     pub sasl_authenticate_version: i16,
+    /// FindCoordinator, AddPartitionsToTxn, AddOffsetsToTxn, EndTxn and
+    /// TxnOffsetCommit, in `TXN_APIS` order (-1: not offered).
+    pub txn_versions: [i16; 5],
     /// The authentication exchange under way.
     pub sasl: Option<crate::sasl::SaslClient>,
     pub in_flight: VecDeque<InFlight>,
@@ -76,6 +84,7 @@ impl Connection {
             metadata_version: -1,
             init_producer_id_version: -1,
             sasl_authenticate_version: -1,
+            txn_versions: [-1; 5],
             sasl: None,
             in_flight: VecDeque::new(),
             tls: None,
@@ -93,6 +102,7 @@ impl Connection {
             ApiKey::SaslAuthenticate => self.sasl_authenticate_version,
             ApiKey::SaslHandshake => 1,
             ApiKey::ApiVersions => 0,
+            other => TXN_APIS.iter().position(|a| *a == other).map_or(-1, |i| self.txn_versions[i]),
         }
     }
 

@@ -60,7 +60,8 @@ pub mod wire;
 mod component;
 
 pub use config::{Config, ConfigError};
-pub use producer::{Output, Producer};
+pub use producer::{Output, Producer, TxnCall, TxnOp, TxnResult};
+pub use request::{GroupMetadata, OffsetToCommit};
 pub use record::{Header, Record, RecordId};
 pub use report::{DeliveryReport, ErrorKind, ProduceError};
 pub use statistics::Statistics;

@@ -30,6 +30,16 @@ pub enum ErrorKind {
     Closed,
     /// The broker refused the SASL credentials (or the mechanism).
     Authentication,
+    /// A transactional call out of order (send outside a transaction,
+    /// commit without begin), or a transaction that can no longer commit
+    /// because one of its records or requests failed: abort it and carry on.
+    Transaction,
+    /// The record's transaction was aborted before it was delivered.
+    Aborted,
+    /// The producer cannot go on (fenced by a newer instance with the same
+    /// transactional.id, or refused for good): close it; a new one may
+    /// start over.
+    Fatal,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -338,6 +338,78 @@ pub fn sasl_authenticate<'a>(r: &mut Reader<'a>, version: i16) -> Result<SaslAut
     Ok(SaslAuthenticateResponse { error_code, error_message, auth_bytes })
 }
 
+// ---- transactions ----
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FindCoordinatorResponse<'a> {
+    pub error_code: i16,
+    pub error_message: Option<&'a str>,
+    pub coordinator: BrokerMeta<'a>,
+}
+
+pub fn find_coordinator<'a>(r: &mut Reader<'a>, version: i16) -> Result<FindCoordinatorResponse<'a>> {
+    let flex = ApiKey::FindCoordinator.is_flexible(version);
+    r.i32("throttle time")?;
+    let error_code = r.i16("error code")?;
+    let error_message = r.nullable_str(flex, "error message")?;
+    let node_id = r.i32("coordinator node id")?;
+    let host = r.str(flex, "coordinator host")?;
+    let port = r.i32("coordinator port")?;
+    if flex {
+        r.skip_tagged_fields()?;
+    }
+    Ok(FindCoordinatorResponse { error_code, error_message, coordinator: BrokerMeta { node_id, host, port } })
+}
+
+/// Per-partition error codes, by topic (AddPartitionsToTxn,
+/// TxnOffsetCommit share this shape).
+pub type PartitionErrors<'a> = Vec<(&'a str, Vec<(i32, i16)>)>;
+
+fn partition_errors<'a>(r: &mut Reader<'a>, flex: bool) -> Result<PartitionErrors<'a>> {
+    let n = r.array_len(flex, 3, "topic results")?;
+    let mut topics = Vec::with_capacity(n);
+    for _ in 0..n {
+        let name = r.str(flex, "topic name")?;
+        let pn = r.array_len(flex, 6, "partition results")?;
+        let mut parts = Vec::with_capacity(pn);
+        for _ in 0..pn {
+            let partition = r.i32("partition index")?;
+            let code = r.i16("partition error code")?;
+            if flex {
+                r.skip_tagged_fields()?;
+            }
+            parts.push((partition, code));
+        }
+        if flex {
+            r.skip_tagged_fields()?;
+        }
+        topics.push((name, parts));
+    }
+    Ok(topics)
+}
+
+/// AddPartitionsToTxn (v0-v3) and TxnOffsetCommit (v0-v3): throttle time,
+/// then each topic's partitions' error codes.
+pub fn partition_results<'a>(r: &mut Reader<'a>, api: ApiKey, version: i16) -> Result<PartitionErrors<'a>> {
+    let flex = api.is_flexible(version);
+    r.i32("throttle time")?;
+    let topics = partition_errors(r, flex)?;
+    if flex {
+        r.skip_tagged_fields()?;
+    }
+    Ok(topics)
+}
+
+/// AddOffsetsToTxn and EndTxn (v0-v3): throttle time and one error code.
+pub fn txn_error_code(r: &mut Reader<'_>, api: ApiKey, version: i16) -> Result<i16> {
+    r.i32("throttle time")?;
+    let code = r.i16("error code")?;
+    if api.is_flexible(version) {
+        r.skip_tagged_fields()?;
+    }
+    Ok(code)
+}
+
 /// Any response this producer may receive, decoded.
 #[derive(Debug)]
 pub enum Response<'a> {
@@ -347,6 +419,11 @@ pub enum Response<'a> {
     InitProducerId(InitProducerIdResponse),
     Metadata(MetadataResponse<'a>),
     Produce(ProduceResponse<'a>),
+    FindCoordinator(FindCoordinatorResponse<'a>),
+    AddPartitionsToTxn(PartitionErrors<'a>),
+    AddOffsetsToTxn(i16),
+    EndTxn(i16),
+    TxnOffsetCommit(PartitionErrors<'a>),
 }
 
 /// The one decode dispatch: a frame answering `api` at `version` (known
@@ -360,6 +437,11 @@ pub fn decode(api: ApiKey, version: i16, frame: &[u8]) -> Result<(i32, Response<
         ApiKey::InitProducerId => Response::InitProducerId(init_producer_id(&mut r, version)?),
         ApiKey::SaslHandshake => Response::SaslHandshake(sasl_handshake(&mut r)?),
         ApiKey::SaslAuthenticate => Response::SaslAuthenticate(sasl_authenticate(&mut r, version)?),
+        ApiKey::FindCoordinator => Response::FindCoordinator(find_coordinator(&mut r, version)?),
+        ApiKey::AddPartitionsToTxn => Response::AddPartitionsToTxn(partition_results(&mut r, api, version)?),
+        ApiKey::AddOffsetsToTxn => Response::AddOffsetsToTxn(txn_error_code(&mut r, api, version)?),
+        ApiKey::EndTxn => Response::EndTxn(txn_error_code(&mut r, api, version)?),
+        ApiKey::TxnOffsetCommit => Response::TxnOffsetCommit(partition_results(&mut r, api, version)?),
     };
     Ok((correlation_id, response))
 }

@@ -9,7 +9,7 @@ use std::cell::RefCell;
 use kafka_producer_component::driver::wasi::WasiIo;
 use kafka_producer_component::driver::{Driver, Io};
 use kafka_producer_component::packed::Packed;
-use kafka_producer_component::{DeliveryReport, ErrorKind, Header, ProduceError, Producer, Record};
+use kafka_producer_component::{DeliveryReport, ErrorKind, GroupMetadata, Header, OffsetToCommit, ProduceError, Producer, Record, TxnCall};
 use wasi::clocks::monotonic_clock;
 use wasi::io::poll::Pollable;
 
@@ -76,6 +76,9 @@ fn error_kind(k: ErrorKind) -> types::ErrorKind {
         ErrorKind::QueueFull => types::ErrorKind::QueueFull,
         ErrorKind::Closed => types::ErrorKind::Closed,
         ErrorKind::Authentication => types::ErrorKind::Authentication,
+        ErrorKind::Transaction => types::ErrorKind::Transaction,
+        ErrorKind::Aborted => types::ErrorKind::Aborted,
+        ErrorKind::Fatal => types::ErrorKind::Fatal,
     }
 }
 
@@ -121,6 +124,19 @@ impl Inner {
                 let e = types::ProduceError { kind: types::ErrorKind::Closed, code: 0, message: e.to_string() };
                 records.iter().map(|_| Err(e.clone())).collect()
             }
+        }
+    }
+}
+
+impl ClientProducer {
+    fn transaction(&self, call: TxnCall, timeout_ms: u64) -> Result<(), types::ProduceError> {
+        let mut inner = self.0.borrow_mut();
+        if inner.closed {
+            return Err(types::ProduceError { kind: types::ErrorKind::Closed, code: 0, message: "the producer is closed".into() });
+        }
+        match inner.driver.transaction(call, timeout_ms) {
+            Ok(answer) => answer.map_err(produce_error),
+            Err(e) => Err(types::ProduceError { kind: types::ErrorKind::Fatal, code: 0, message: e.to_string() }),
         }
     }
 }
@@ -212,5 +228,40 @@ impl wit::GuestProducer for ClientProducer {
 
     fn poll_statistics(&self) -> Vec<String> {
         self.0.borrow_mut().driver.take_statistics()
+    }
+
+    fn init_transactions(&self, timeout_ms: u64) -> Result<(), types::ProduceError> {
+        self.transaction(TxnCall::Init, timeout_ms)
+    }
+
+    fn begin_transaction(&self) -> Result<(), types::ProduceError> {
+        self.transaction(TxnCall::Begin, 0)
+    }
+
+    fn send_offsets_to_transaction(
+        &self,
+        offsets: Vec<types::OffsetToCommit>,
+        group: types::GroupMetadata,
+        timeout_ms: u64,
+    ) -> Result<(), types::ProduceError> {
+        let offsets = offsets
+            .into_iter()
+            .map(|o| OffsetToCommit { topic: o.topic, partition: o.partition, offset: o.offset, metadata: o.metadata })
+            .collect();
+        let group = GroupMetadata {
+            group_id: group.group_id,
+            generation_id: group.generation_id,
+            member_id: group.member_id,
+            group_instance_id: group.group_instance_id,
+        };
+        self.transaction(TxnCall::SendOffsets(offsets, group), timeout_ms)
+    }
+
+    fn commit_transaction(&self, timeout_ms: u64) -> Result<(), types::ProduceError> {
+        self.transaction(TxnCall::Commit, timeout_ms)
+    }
+
+    fn abort_transaction(&self, timeout_ms: u64) -> Result<(), types::ProduceError> {
+        self.transaction(TxnCall::Abort, timeout_ms)
     }
 }

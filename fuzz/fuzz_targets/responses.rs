@@ -15,9 +15,15 @@ fuzz_target!(|data: &[u8]| {
         ApiKey::InitProducerId,
         ApiKey::SaslHandshake,
         ApiKey::SaslAuthenticate,
+        ApiKey::FindCoordinator,
+        ApiKey::AddPartitionsToTxn,
+        ApiKey::AddOffsetsToTxn,
+        ApiKey::EndTxn,
+        ApiKey::TxnOffsetCommit,
     ];
-    let api = apis[(selector % 6) as usize];
+    let n = apis.len() as u8;
+    let api = apis[(selector % n) as usize];
     let (min, max) = api.supported();
-    let version = min + (selector / 6) as i16 % (max - min + 1);
+    let version = min + (selector / n) as i16 % (max - min + 1);
     let _ = check_decodes(api, version, frame);
 });

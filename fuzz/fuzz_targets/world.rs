@@ -280,6 +280,8 @@ impl World {
                     self.flags.insert("batch split");
                 }
             }
+            // The fuzzed producers are not transactional.
+            Output::Transaction(_) => {}
         }
     }
 

@@ -379,3 +379,35 @@ pub fn statistics(cli: Cli) {
     }
     assert!(read.iter().all(|r| r.murmur2_partition == Some(r.partition)), "keyed records on Java's murmur2 partitions");
 }
+
+/// `-X transactional.id` with `--commit-every`: every line in a committed
+/// transaction, read back in order; the control batch each commit writes
+/// takes an offset, so a read_uncommitted reader (kafka-python) sees a
+/// gap on a partition wherever a transaction that wrote to it ended and a
+/// later one wrote on. Without a transactional id, `--commit-every` is
+/// bad usage.
+pub fn transactions(cli: Cli) {
+    let b = broker_with("tx", 2);
+    let lines: String = (0..1_000).map(|i| format!("line-{i:04}\n")).collect();
+    let id = format!("cli-{cli:?}");
+    let txn = format!("transactional.id={id}");
+    let ran = cli.run(&["-b", &b.bootstrap(), "-t", "tx", "-X", &txn, "--commit-every", "100"], lines.as_bytes()).expect(0);
+    assert_summary(&ran.out(), 1_000, 1_000, 0);
+    assert!(ran.out().contains("transactions: 10 committed  0 aborted"), "{}", ran.out());
+    let read = read_sorted(Reader::KafkaPython, &b, "tx", 2, 1_000);
+    let mut expected_gaps = 0;
+    for p in 0..2 {
+        let mine: Vec<&ReadRecord> = read.iter().filter(|r| r.partition == p).collect();
+        let txn_of = |r: &ReadRecord| String::from_utf8_lossy(&r.value.clone().unwrap_or_default())[5..].parse::<usize>().unwrap() / 100;
+        let values: Vec<usize> = mine.iter().map(|r| txn_of(r) * 100).collect();
+        assert!(values.windows(2).all(|w| w[0] <= w[1]), "partition {p}: out of order");
+        let mut txns: Vec<usize> = mine.iter().map(|r| txn_of(r)).collect();
+        txns.dedup();
+        expected_gaps += txns.len().saturating_sub(1);
+        let gaps = mine.windows(2).filter(|w| w[1].offset != w[0].offset + 1).count();
+        assert_eq!(gaps, txns.len().saturating_sub(1), "partition {p}: one control batch after each transaction's records");
+    }
+    assert!(expected_gaps > 0, "the transactions spread over the partitions");
+    let ran = cli.run(&["-b", &b.bootstrap(), "--commit-every", "5"], b"x\n").expect(cli.usage_status());
+    assert!(ran.stderr.contains("transactional.id"), "{}", ran.stderr);
+}

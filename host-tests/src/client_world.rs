@@ -162,6 +162,26 @@ impl ClientHost {
         Ok(self.bindings.kafka_producer_client_producer().producer().call_poll_statistics(&mut self.store, p)?)
     }
 
+    pub fn init_transactions(&mut self, timeout_ms: u64) -> Result<Result<(), ProduceError>> {
+        let p = self.producer();
+        Ok(self.bindings.kafka_producer_client_producer().producer().call_init_transactions(&mut self.store, p, timeout_ms)?)
+    }
+
+    pub fn begin_transaction(&mut self) -> Result<Result<(), ProduceError>> {
+        let p = self.producer();
+        Ok(self.bindings.kafka_producer_client_producer().producer().call_begin_transaction(&mut self.store, p)?)
+    }
+
+    pub fn commit_transaction(&mut self, timeout_ms: u64) -> Result<Result<(), ProduceError>> {
+        let p = self.producer();
+        Ok(self.bindings.kafka_producer_client_producer().producer().call_commit_transaction(&mut self.store, p, timeout_ms)?)
+    }
+
+    pub fn abort_transaction(&mut self, timeout_ms: u64) -> Result<Result<(), ProduceError>> {
+        let p = self.producer();
+        Ok(self.bindings.kafka_producer_client_producer().producer().call_abort_transaction(&mut self.store, p, timeout_ms)?)
+    }
+
     pub fn subscribe(&mut self) -> Result<Resource<DynPollable>> {
         let p = self.producer();
         Ok(self.bindings.kafka_producer_client_producer().producer().call_subscribe(&mut self.store, p)?)
@@ -236,5 +256,8 @@ fn to_host_kind(k: ErrorKind) -> crate::ErrorKind {
         ErrorKind::QueueFull => H::QueueFull,
         ErrorKind::Closed => H::Closed,
         ErrorKind::Authentication => H::Authentication,
+        ErrorKind::Transaction => H::Transaction,
+        ErrorKind::Aborted => H::Aborted,
+        ErrorKind::Fatal => H::Fatal,
     }
 }

@@ -17,7 +17,7 @@ use std::time::Duration;
 use anyhow::{bail, ensure, Context, Result};
 pub use gateway::{sasl_gateway, Gateway};
 pub use kafka_producer_host::broker::Broker;
-pub use kafka_producer_host::{now_ms, Client, DeliveryReport, ErrorKind, Header, KafkaRecord, ProduceError, Runtime};
+pub use kafka_producer_host::{now_ms, Client, DeliveryReport, ErrorKind, Header, KafkaRecord, ProduceError, Runtime, TxnCall};
 
 /// The component, compiled once per test binary.
 pub fn runtime() -> &'static Runtime {

@@ -298,3 +298,37 @@ fn verify_numbered_keys(read: &[ReadRecord], n: usize) {
     assert_eq!(read.len(), n);
     assert!(read.iter().all(|r| r.murmur2_partition == Some(r.partition)));
 }
+
+#[test]
+fn the_client_world_commits_transactions() {
+    let broker = Broker::start().unwrap();
+    broker.create_topic("ctx", 2).unwrap();
+    let mut host = ClientHost::new().unwrap();
+    let bootstrap = broker.bootstrap();
+    open(&mut host, &[("bootstrap.servers", &bootstrap), ("transactional.id", "client-txn")]);
+    // Out of order: a clear error, not a hang.
+    let e = host.commit_transaction(5_000).unwrap().unwrap_err();
+    assert_eq!(e.kind, CErrorKind::Transaction, "{e:?}");
+    host.init_transactions(30_000).unwrap().expect("init-transactions");
+    let records = mixed_records(1_000);
+    let sent_from_ms = now_ms();
+    let (mut ids, mut reports) = (Vec::new(), Vec::new());
+    for part in records.chunks(500) {
+        host.begin_transaction().unwrap().expect("begin-transaction");
+        let batch: Vec<_> = part.iter().map(client_world::to_client).collect();
+        ids.extend(host.send_batch("ctx", &batch).unwrap().into_iter().map(|o| o.expect("accepted")));
+        host.commit_transaction(30_000).unwrap().expect("commit-transaction");
+        reports.extend(host.poll_reports(0).unwrap());
+    }
+    reports.extend(host.close(5_000).unwrap());
+    let produced = Produced {
+        records,
+        ids,
+        reports: reports.into_iter().map(client_world::to_host).collect(),
+        sent_from_ms,
+        sent_to_ms: now_ms(),
+    };
+    let read = read_back(Reader::Confluent, &bootstrap, "ctx", 2, 1_000).unwrap();
+    assert_eq!(verify(&produced, &read, true).unwrap(), 0, "every offset reported");
+    host.drop_producer().unwrap();
+}

@@ -5,7 +5,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::connection::ConnId;
-use crate::producer::{Producer, Refusal, Step};
+use crate::producer::{Producer, Refusal, Step, TxnCall};
+use crate::report::ProduceError;
 use crate::record::RecordId;
 
 /// An engine call that failed (a trap in a component engine): the
@@ -34,6 +35,9 @@ pub trait Engine {
     fn closed(&mut self, conn: ConnId, reason: &str, now: u64);
     /// As [`Producer::step`], after the events given since the last step.
     fn step(&mut self, now: u64, out: &mut Step) -> Result<(), EngineFailed>;
+    /// As [`Producer::transaction`]: the call's immediate answer (its
+    /// outcome comes in a step's `transactions`).
+    fn transaction(&mut self, call: TxnCall, now: u64) -> Result<Result<(), ProduceError>, EngineFailed>;
 }
 
 impl Engine for Producer {
@@ -61,6 +65,9 @@ impl Engine for Producer {
         Producer::step(self, now, out);
         Ok(())
     }
+    fn transaction(&mut self, call: TxnCall, _now: u64) -> Result<Result<(), ProduceError>, EngineFailed> {
+        Ok(Producer::transaction(self, call))
+    }
 }
 
 /// A borrowed engine drives like an owned one (a test keeps its producer).
@@ -85,5 +92,8 @@ impl<E: Engine + ?Sized> Engine for &mut E {
     }
     fn step(&mut self, now: u64, out: &mut Step) -> Result<(), EngineFailed> {
         (**self).step(now, out)
+    }
+    fn transaction(&mut self, call: TxnCall, now: u64) -> Result<Result<(), ProduceError>, EngineFailed> {
+        (**self).transaction(call, now)
     }
 }

@@ -25,6 +25,7 @@
 
 mod engine;
 mod io;
+mod transactions;
 #[cfg(not(target_os = "wasi"))]
 pub mod native;
 #[cfg(target_os = "wasi")]
@@ -42,7 +43,7 @@ use std::boxed::Box;
 use crate::config::{Config, ConfigError};
 use crate::connection::ConnId;
 use crate::packed::Packed;
-use crate::producer::{Producer, Refusal, Step, REQUEST_BYTES_PER_DRIVE};
+use crate::producer::{Producer, Refusal, Step, TxnResult, REQUEST_BYTES_PER_DRIVE};
 use crate::record::RecordId;
 use crate::report::{DeliveryReport, ErrorKind, ProduceError};
 
@@ -203,6 +204,8 @@ pub struct Driver<E, I> {
     statistics: VecDeque<String>,
     pub tally: Tally,
     pub stats: Stats,
+    /// Outcomes of transactional calls not yet waited for.
+    txn_results: Vec<TxnResult>,
 }
 
 impl<E, I> Driver<E, I> {
@@ -235,6 +238,7 @@ impl<E, I> Driver<E, I> {
             statistics: self.statistics,
             tally: self.tally,
             stats: self.stats,
+            txn_results: self.txn_results,
         };
         (self.engine, self.io, d)
     }
@@ -284,6 +288,7 @@ impl<E: Engine, I: Io> Driver<E, I> {
             statistics: VecDeque::new(),
             tally: Tally::default(),
             stats: Stats::default(),
+            txn_results: Vec::new(),
         }
     }
 
@@ -433,7 +438,7 @@ impl<E: Engine, I: Io> Driver<E, I> {
 
     /// Turns until `done` or `end`; whether `done` held. `done` is checked
     /// after each step, before any wait.
-    fn run_until(&mut self, end: u64, done: impl Fn(&Self) -> bool) -> Result<bool, EngineFailed> {
+    pub(crate) fn run_until(&mut self, end: u64, done: impl Fn(&Self) -> bool) -> Result<bool, EngineFailed> {
         // At least one look at the sockets, even when `end` has passed.
         let mut looked = false;
         loop {
@@ -562,6 +567,7 @@ impl<E: Engine, I: Io> Driver<E, I> {
                 }
             }
         }
+        self.txn_results.append(&mut step.transactions);
         self.more = step.deadline == Some(now);
         self.deadline = step.deadline;
         self.unreported = step.unreported;

@@ -39,6 +39,7 @@ impl Producer {
         if ids.is_empty() {
             return;
         }
+        self.txn_batch_failed(&error, false);
         self.completion.reported(ids.len());
         self.stats.reported(t, partition, ids.len(), 0, false);
         self.outputs.push_back(Output::Report(DeliveryReport {
@@ -72,6 +73,7 @@ impl Producer {
     }
 
     pub(super) fn fail_batch(&mut self, b: ProducerBatch, error: ProduceError) {
+        self.txn_batch_failed(&error, b.identity.is_some());
         self.report_batch(b, Err(error));
     }
 

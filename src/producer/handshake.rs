@@ -76,6 +76,12 @@ pub fn on_api_versions(c: &mut Connection, sent: i16, r: &ApiVersionsResponse, c
             "the broker does not support InitProducerId, so it cannot take an idempotent producer: set enable.idempotence=false".into(),
         );
     }
+    let txn_versions = crate::connection::TXN_APIS.map(|api| r.negotiate(api).unwrap_or(-1));
+    if config.transactional_id.is_some() && txn_versions[..2].iter().chain(&txn_versions[3..4]).any(|v| *v < 0) {
+        return Step::Fail(
+            "the broker does not offer FindCoordinator v1+, AddPartitionsToTxn and EndTxn, so it cannot take a transactional producer (transactional.id)".into(),
+        );
+    }
     let sasl = config.sasl_mechanism.filter(|_| config.security_protocol.uses_sasl());
     let sasl_versions = (r.negotiate(ApiKey::SaslHandshake), r.negotiate(ApiKey::SaslAuthenticate));
     if sasl.is_some() && (sasl_versions.0.is_none() || sasl_versions.1.is_none()) {
@@ -85,6 +91,7 @@ pub fn on_api_versions(c: &mut Connection, sent: i16, r: &ApiVersionsResponse, c
     c.metadata_version = metadata;
     c.init_producer_id_version = init_producer_id.unwrap_or(-1);
     c.sasl_authenticate_version = sasl_versions.1.unwrap_or(-1);
+    c.txn_versions = txn_versions;
     if let Some(mechanism) = sasl {
         c.state = ConnState::Authenticating;
         return Step::SaslHandshake(mechanism.name());

@@ -42,6 +42,7 @@
 
 mod cluster;
 mod completion;
+mod coordinator;
 mod handshake;
 mod network_client;
 mod sender;
@@ -49,6 +50,7 @@ mod statistics;
 mod step;
 mod timers;
 mod transaction_manager;
+mod transactions;
 
 use alloc::collections::VecDeque;
 use alloc::format;
@@ -72,6 +74,8 @@ use sender::Sender;
 pub use sender::REQUEST_BYTES_PER_DRIVE;
 pub use step::{Refusal, Step};
 use transaction_manager::{PidState, TransactionManager};
+pub use transactions::{TxnCall, TxnOp, TxnResult};
+use transactions::Transactions;
 
 /// Something for the host to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,6 +95,9 @@ pub enum Output {
     /// The statistics as one line of JSON, every `statistics.interval.ms`
     /// and once more as `close` completes.
     Statistics(String),
+    /// The outcome of a transactional call (`init_transactions`,
+    /// `commit_transaction`, ...).
+    Transaction(TxnResult),
 }
 
 /// A Kafka producer that does no I/O: see the module docs for how to drive it.
@@ -107,6 +114,8 @@ pub struct Producer {
     client: NetworkClient,
     /// Producer id, epoch and sequences, with `enable.idempotence`.
     transactions: TransactionManager,
+    /// The transaction, with `transactional.id`.
+    txn: Option<Transactions>,
     /// Records awaiting their report.
     completion: Completion,
     outputs: VecDeque<Output>,
@@ -160,10 +169,11 @@ impl Producer {
         Producer {
             metadata: Metadata::default(),
             partitioner: Partitioner::new(config.partitioner, now),
-            accumulator: Accumulator::new((config.compression, config.compression_level)),
+            accumulator: Accumulator::new((config.compression, config.compression_level), config.transactional_id.is_some()),
             sender: Sender::default(),
             client: NetworkClient::default(),
             transactions: TransactionManager::default(),
+            txn: config.transactional_id.clone().map(Transactions::new),
             completion: Completion::default(),
             outputs: VecDeque::new(),
             next_record_id: 0,
@@ -205,6 +215,19 @@ impl Producer {
     /// one delivery report; a rejected one gets none. Either way it uses
     /// up one record id.
     pub fn send(&mut self, topic: &str, rec: &Record<'_>, now: u64) -> Result<RecordId, ProduceError> {
+        let result = self.accept(topic, rec, now);
+        if let (Err(e), Some(_)) = (&result, &self.txn) {
+            // As in the Java client: a record refused by a transaction's
+            // producer leaves the transaction unable to commit (queue-full
+            // is only a wait; a state error changes nothing).
+            if !matches!(e.kind, ErrorKind::QueueFull | ErrorKind::Transaction | ErrorKind::Fatal | ErrorKind::Closed) {
+                self.txn_abortable(e.clone());
+            }
+        }
+        result
+    }
+
+    fn accept(&mut self, topic: &str, rec: &Record<'_>, now: u64) -> Result<RecordId, ProduceError> {
         let id = self.next_record_id;
         self.next_record_id += 1;
         if self.closing_at.is_some() {
@@ -213,6 +236,7 @@ impl Producer {
         if let PidState::Failed(e) = &self.transactions.state {
             return Err(e.clone());
         }
+        self.txn_allows_send()?;
         // Checked before anything else, so once a call hits the bound every
         // later record of it is refused too: a host can resend the tail in
         // order.
@@ -263,7 +287,7 @@ impl Producer {
     /// its own, `max.request.size`.
     fn max_batch_len(&self, topic: &str) -> usize {
         let c = &self.config;
-        let limit = c.message_max_bytes.min(c.max_request_size.saturating_sub(request::produce_overhead(&c.client_id, topic)));
+        let limit = c.message_max_bytes.min(c.max_request_size.saturating_sub(request::produce_overhead(&c.client_id, c.transactional_id.as_deref(), topic)));
         let header = crate::batch::BATCH_HEADER_LEN;
         header + c.compression.max_input_for(limit.saturating_sub(header))
     }
@@ -296,7 +320,12 @@ impl Producer {
             }
         };
         self.accumulator.ensure_partitions(t, count as usize);
-        self.accumulator.append(t, partition as i32, rec, ts, id, now, batch_size);
+        let opened = self.accumulator.append(t, partition as i32, rec, ts, id, now, batch_size);
+        if let (true, Some(txn)) = (opened, self.txn.as_mut()) {
+            // A partition's first batch in a transaction is always a new
+            // one (a commit or abort leaves none behind).
+            txn.add_partition((t, partition as i32));
+        }
         Ok(())
     }
 
@@ -312,6 +341,10 @@ impl Producer {
     /// Poll until `unreported()` is 0: then every record has its report
     /// and the connections are closed.
     pub fn close(&mut self, now: u64, timeout_ms: u64) {
+        // An open transaction is aborted, as the Java client does.
+        if self.txn.as_ref().is_some_and(|t| matches!(t.phase, transactions::Phase::InTransaction | transactions::Phase::AbortableError(_)) && t.op.is_none()) {
+            self.begin_abort();
+        }
         let at = now.saturating_add(timeout_ms);
         self.closing_at = Some(self.closing_at.map_or(at, |c| c.min(at)));
         self.flush();
@@ -382,7 +415,9 @@ impl Producer {
         self.driven_at = now;
         self.expire(now);
         self.maybe_request_metadata(now);
-        if self.config.idempotent {
+        if self.txn.is_some() {
+            self.maybe_send_txn_request(now);
+        } else if self.config.idempotent {
             self.maybe_init_producer_id(now);
         }
         self.send_ready_batches(now);
@@ -410,7 +445,7 @@ impl Producer {
             self.fail_in_flight(in_flight, closed);
             self.fail_unsent(closed);
         }
-        if self.completion.unreported() == 0 {
+        if self.completion.unreported() == 0 && (!self.txn_ending() || now >= at) {
             self.maybe_emit_statistics(now, true);
             for c in core::mem::take(&mut self.client.conns) {
                 self.outputs.push_back(Output::Close { conn: c.id });
@@ -448,7 +483,7 @@ impl Producer {
         // Only a connection that carried real work resets its broker's
         // reconnect backoff: not one that negotiated or authenticated and
         // then failed.
-        if matches!(resp, Response::Metadata(_) | Response::Produce(_) | Response::InitProducerId(_)) {
+        if !matches!(resp, Response::ApiVersions(_) | Response::SaslHandshake(_) | Response::SaslAuthenticate(_)) {
             self.client.reset_backoff(node);
         }
         match resp {
@@ -472,8 +507,32 @@ impl Producer {
                 self.on_metadata(&r, now);
                 Ok(())
             }
+            Response::InitProducerId(r) if self.txn.is_some() => {
+                self.on_txn_init_producer_id(r, now);
+                Ok(())
+            }
             Response::InitProducerId(r) => {
                 self.on_init_producer_id(r, now);
+                Ok(())
+            }
+            Response::FindCoordinator(r) => {
+                self.on_find_coordinator(&r, now);
+                Ok(())
+            }
+            Response::AddPartitionsToTxn(r) => {
+                self.on_add_partitions(&r, now);
+                Ok(())
+            }
+            Response::AddOffsetsToTxn(code) => {
+                self.on_add_offsets(code, now);
+                Ok(())
+            }
+            Response::TxnOffsetCommit(r) => {
+                self.on_txn_offset_commit(&r, now);
+                Ok(())
+            }
+            Response::EndTxn(code) => {
+                self.on_end_txn(code, now);
                 Ok(())
             }
             Response::Produce(r) => {
@@ -493,7 +552,11 @@ impl Producer {
         match inf.api {
             ApiKey::ApiVersions | ApiKey::SaslHandshake | ApiKey::SaslAuthenticate => {}
             ApiKey::Metadata => self.metadata.on_request_failed(now, self.config.retry_backoff_ms),
+            ApiKey::InitProducerId if self.txn.is_some() => self.on_txn_request_lost(now),
             ApiKey::InitProducerId => self.transactions.on_request_failed(now, self.config.retry_backoff_ms),
+            ApiKey::FindCoordinator | ApiKey::AddPartitionsToTxn | ApiKey::AddOffsetsToTxn | ApiKey::EndTxn | ApiKey::TxnOffsetCommit => {
+                self.on_txn_request_lost(now)
+            }
             ApiKey::Produce => self.on_produce_lost(inf.correlation_id, reason, now),
         }
     }

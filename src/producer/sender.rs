@@ -8,6 +8,7 @@ use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::vec::Vec;
 
+use super::transactions::{fatal_error, is_fatal_code};
 use super::transaction_manager::{self as txn, sequences_lost, BatchFacts, Disposition, PidState, ProducerIdAndEpoch, TopicPartition};
 use super::{Output, Producer};
 use crate::accumulator::{Accumulator, ProducerBatch};
@@ -104,7 +105,7 @@ impl Producer {
         let sent = self.send_to_any_broker(ApiKey::InitProducerId, now, |buf, version, cid, client_id| {
             // Before v3 an epoch cannot be bumped: ask for a new producer id.
             let current = if version >= 3 { current } else { ProducerIdAndEpoch::NONE };
-            request::init_producer_id(buf, version, cid, client_id, (current.producer_id, current.epoch))
+            request::init_producer_id(buf, version, cid, client_id, None, (current.producer_id, current.epoch))
         });
         if sent {
             self.transactions.on_request_sent();
@@ -155,6 +156,12 @@ impl Producer {
             if self.transactions.identity().is_none() {
                 return; // waiting for a producer id or an epoch bump
             }
+            if let Some(super::transactions::Phase::AbortableError(e)) = self.txn.as_ref().map(|t| &t.phase) {
+                // As the Java client does: what is not sent of a
+                // transaction that can only abort fails now.
+                let msg = alloc::format!("the transaction must be aborted: {}", e.message);
+                self.fail_unsent(|| ProduceError::new(ErrorKind::Aborted, msg.clone()));
+            }
         }
         let mut budget = REQUEST_BYTES_PER_DRIVE;
         for conn in self.client.produce_ready(now) {
@@ -186,7 +193,7 @@ impl Producer {
     fn drain(&mut self, node: i32, now: u64) -> Vec<ProducerBatch> {
         let c = &self.config;
         let mut out = Vec::new();
-        let mut size = request::produce_header_overhead(&c.client_id);
+        let mut size = request::produce_header_overhead(&c.client_id, c.transactional_id.as_deref());
         let n_topics = self.accumulator.topics.len();
         if n_topics == 0 {
             return out;
@@ -216,6 +223,10 @@ impl Producer {
                     }
                     let stamped_now = front.is_some_and(|b| self.transactions.stamped_in_current_epoch(b));
                     if !self.transactions.may_send((t, p as i32), stamped_now) {
+                        continue;
+                    }
+                    // In a transaction, only once the coordinator added the partition.
+                    if self.txn.as_ref().is_some_and(|txn| !txn.may_send((t, p as i32))) {
                         continue;
                     }
                 }
@@ -272,7 +283,7 @@ impl Producer {
                 }
             }
             let refs: Vec<(&str, &[PartitionData<'_>])> = topics.iter().map(|(n, p)| (*n, p.as_slice())).collect();
-            request::produce(data, version, cid, &c.client_id, c.acks.wire(), c.request_timeout_ms.min(i32::MAX as u64) as i32, &refs);
+            request::produce(data, version, cid, &c.client_id, c.transactional_id.as_deref(), c.acks.wire(), c.request_timeout_ms.min(i32::MAX as u64) as i32, &refs);
         });
         self.dirty |= sent.broke;
         if !expects_response {
@@ -327,6 +338,11 @@ impl Producer {
                 continue;
             };
             let code = p.error_code;
+            if self.txn.is_some() && is_fatal_code(code) {
+                let e = fatal_error(code, &format!("Produce to {name}-{}", b.partition));
+                self.fail_batch(b, e);
+                continue;
+            }
             b.unresolved = txn::unresolved_after(code, b.identity.is_some(), b.unresolved);
             let facts = self.batch_facts(&b, Some(code), now);
             if txn::disposition(&facts, Some(code)) == Disposition::Complete {
@@ -373,6 +389,16 @@ impl Producer {
                     d = txn::disposition(&facts, error);
                 }
             }
+        }
+        let bumps = matches!(d, Disposition::Split | Disposition::BumpEpochThenRetry | Disposition::BumpEpochThenFail | Disposition::ShiftAndFail);
+        if bumps && self.txn.is_some() {
+            // A transaction's epoch cannot change while it is open: the
+            // batch fails, the transaction can only be aborted, and the
+            // epoch is bumped after the abort.
+            if let Some(t) = self.txn.as_mut() {
+                t.bump_after_abort = true;
+            }
+            return self.fail_batch(b, err);
         }
         match d {
             Disposition::Complete | Disposition::Split => {}
@@ -428,7 +454,10 @@ impl Producer {
     /// (the Java `Sender.canRetry` / `reenqueueBatch` / `failBatch`).
     pub(super) fn retry_or_fail(&mut self, mut b: ProducerBatch, err: ProduceError, now: u64) {
         let deadline = b.created_ms.saturating_add(self.config.delivery_timeout_ms);
-        if self.closing_at.is_some_and(|c| now >= c) {
+        if self.txn_gives_up() {
+            let msg = format!("the record's transaction was aborted; last error: {}", err.message);
+            self.fail_batch(b, ProduceError { kind: ErrorKind::Aborted, code: err.code, message: msg });
+        } else if self.closing_at.is_some_and(|c| now >= c) {
             self.fail_batch(b, ProduceError::new(ErrorKind::Closed, format!("the producer was closed; last error: {}", err.message)));
         } else if b.attempts <= self.config.retries && now < deadline {
             b.retry_at_ms = now.saturating_add(backoff_ms(self.config.retry_backoff_ms, self.config.retry_backoff_max_ms, b.attempts));

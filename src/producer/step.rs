@@ -25,6 +25,8 @@ pub struct Step {
     pub warnings: Vec<String>,
     /// Statistics JSON lines (`statistics.interval.ms`).
     pub statistics: Vec<String>,
+    /// Outcomes of transactional calls, in the order they finished.
+    pub transactions: Vec<super::TxnResult>,
     /// Step again by this time even if no event arrives; `Some(now)` when
     /// the step stopped at its transmit budget and has more to hand out.
     pub deadline: Option<u64>,
@@ -41,6 +43,7 @@ impl Step {
         self.reports.clear();
         self.warnings.clear();
         self.statistics.clear();
+        self.transactions.clear();
         self.deadline = None;
         self.unreported = 0;
     }
@@ -119,6 +122,7 @@ impl Producer {
                 Output::Report(r) => out.reports.push(r),
                 Output::Warning(w) => out.warnings.push(w),
                 Output::Statistics(s) => out.statistics.push(s),
+                Output::Transaction(t) => out.transactions.push(t),
             }
         }
         out.deadline = if more { Some(now) } else { self.poll_timeout() };

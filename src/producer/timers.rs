@@ -44,7 +44,8 @@ pub enum Timer {
     MetadataRefresh,
     /// `close`'s deadline, while records await their reports.
     Close,
-    /// The backoff before asking for a producer id again.
+    /// The backoff before asking for a producer id (or, with
+    /// transactions, sending a transactional request) again.
     InitProducerId,
     /// A broker with batches waiting may be dialled again.
     Reconnect(i32),
@@ -87,14 +88,28 @@ impl Producer {
                 f(Timer::MetadataRefresh, want);
             }
         }
-        if let Some(at) = self.closing_at.filter(|_| self.completion.unreported() > 0) {
+        if let Some(at) = self.closing_at.filter(|_| self.completion.unreported() > 0 || self.txn_ending()) {
             f(Timer::Close, at);
         }
-        if self.config.idempotent && self.transactions.state == PidState::None {
+        if self.config.idempotent && self.txn.is_none() && self.transactions.state == PidState::None {
             f(Timer::InitProducerId, self.transactions.retry_at_ms);
         }
         if let Some(at) = self.stats.next_emit {
             f(Timer::Statistics, at);
+        }
+        if let Some(txn) = &self.txn {
+            // A transactional request waiting out its backoff, or for its
+            // coordinator's reconnect.
+            if txn.in_flight.is_none() {
+                f(Timer::InitProducerId, txn.retry_at_ms);
+                for node in txn.coordinator.into_iter().chain(txn.group_coordinator.as_ref().map(|g| g.1)) {
+                    if !self.client.is_connected_to(node) {
+                        if let Some(at) = self.client.reconnect_at(node) {
+                            f(Timer::Reconnect(node), at);
+                        }
+                    }
+                }
+            }
         }
         // Reconnects to leaders waiting on a backoff.
         for node in self.nodes_with_batches() {

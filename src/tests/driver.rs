@@ -37,6 +37,9 @@ impl Engine for Scripted {
         self.answered = true;
     }
     fn closed(&mut self, _conn: ConnId, _reason: &str, _now: u64) {}
+    fn transaction(&mut self, _call: crate::producer::TxnCall, _now: u64) -> Result<Result<(), crate::report::ProduceError>, EngineFailed> {
+        Ok(Ok(()))
+    }
     fn step(&mut self, now: u64, out: &mut Step) -> Result<(), EngineFailed> {
         out.clear();
         if self.accepted > 0 && !self.connected && !self.sent {

@@ -25,7 +25,7 @@ fn produce_classic_and_flexible_layouts() {
     let records = [1u8, 2, 3];
     let parts = [PartitionData { partition: 2, records: &records }];
     let mut v3 = Vec::new();
-    produce(&mut v3, 3, 1, "", -1, 30_000, &[("t", &parts)]);
+    produce(&mut v3, 3, 1, "", None, -1, 30_000, &[("t", &parts)]);
     let body = &v3[4 + 10..]; // size, header (key, version, correlation, empty client id)
     let want_v3: &[u8] = &[
         0xff, 0xff, // null transactional id
@@ -37,7 +37,7 @@ fn produce_classic_and_flexible_layouts() {
     ];
     assert_eq!(body, want_v3);
     let mut v9 = Vec::new();
-    produce(&mut v9, 9, 1, "", 1, 30_000, &[("t", &parts)]);
+    produce(&mut v9, 9, 1, "", None, 1, 30_000, &[("t", &parts)]);
     let body = &v9[4 + 10 + 1..]; // flexible header ends with empty tagged fields
     let want_v9: &[u8] = &[
         0, // null compact transactional id
@@ -52,15 +52,15 @@ fn produce_classic_and_flexible_layouts() {
 fn a_produce_request_fits_the_sizes_the_sender_budgets_for() {
     let records = [7u8; 100];
     let parts = [PartitionData { partition: 0, records: &records }, PartitionData { partition: 11, records: &records }];
-    for version in [3, 8, 9, 11] {
+    for (version, txn) in [(3, None), (8, None), (9, None), (11, None), (3, Some("orders-txn")), (11, Some("orders-txn"))] {
         let topics: [(&str, &[PartitionData<'_>]); 2] = [("orders", &parts), ("a-much-longer-topic-name", &parts[..1])];
         let mut buf = Vec::new();
-        produce(&mut buf, version, 5, "client-1", -1, 30_000, &topics);
-        let budget = produce_header_overhead("client-1")
+        produce(&mut buf, version, 5, "client-1", txn, -1, 30_000, &topics);
+        let budget = produce_header_overhead("client-1", txn)
             + topics.iter().map(|(t, ps)| topic_overhead(t) + ps.len() * (partition_overhead() + records.len())).sum::<usize>();
         assert!(buf.len() <= budget, "v{version}: {} bytes, budget {budget}", buf.len());
         let mut one = Vec::new();
-        produce(&mut one, version, 5, "client-1", -1, 30_000, &[("orders", &parts[..1])]);
-        assert!(one.len() <= produce_overhead("client-1", "orders") + records.len(), "v{version}: one batch");
+        produce(&mut one, version, 5, "client-1", txn, -1, 30_000, &[("orders", &parts[..1])]);
+        assert!(one.len() <= produce_overhead("client-1", txn, "orders") + records.len(), "v{version}: one batch");
     }
 }

@@ -13,7 +13,8 @@ use kafka_protocol::messages::api_versions_response::ApiVersion;
 use kafka_protocol::messages::metadata_response::{MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic};
 use kafka_protocol::messages::produce_response::{LeaderIdAndEpoch, NodeEndpoint, PartitionProduceResponse, TopicProduceResponse};
 use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, ApiVersionsResponse, InitProducerIdRequest, InitProducerIdResponse, MetadataRequest, MetadataResponse,
+    AddOffsetsToTxnRequest, AddPartitionsToTxnRequest, ApiKey, ApiVersionsRequest, ApiVersionsResponse, EndTxnRequest, FindCoordinatorRequest,
+    InitProducerIdRequest, TxnOffsetCommitRequest, InitProducerIdResponse, MetadataRequest, MetadataResponse,
     ProduceRequest, ProduceResponse, RequestHeader, ResponseHeader, TopicName,
 };
 use kafka_protocol::protocol::{decode_request_header_from_buffer, Decodable, Encodable, StrBytes};
@@ -60,7 +61,55 @@ impl Sim {
             }
             ApiKey::InitProducerId => {
                 let req = decode_exact::<InitProducerIdRequest>(frame, &header, body, v);
-                (frame_response(key, v, cid, &self.init_producer_id(conn, &req, v)), 0)
+                if req.transactional_id.is_some() {
+                    let Some((resp, drop_after)) = self.txn_init_producer_id(conn, node, &req) else { return };
+                    match self.txn_answer(conn, key, v, cid, &resp, drop_after) {
+                    Some(bytes) => (bytes, 0),
+                    None => return,
+                }
+                } else {
+                    (frame_response(key, v, cid, &self.init_producer_id(conn, &req, v)), 0)
+                }
+            }
+            ApiKey::FindCoordinator => {
+                let req = decode_exact::<FindCoordinatorRequest>(frame, &header, body, v);
+                let Some((resp, drop_after)) = self.find_coordinator(conn, &req) else { return };
+                match self.txn_answer(conn, key, v, cid, &resp, drop_after) {
+                    Some(bytes) => (bytes, 0),
+                    None => return,
+                }
+            }
+            ApiKey::AddPartitionsToTxn => {
+                let req = decode_exact::<AddPartitionsToTxnRequest>(frame, &header, body, v);
+                let Some((resp, drop_after)) = self.add_partitions_to_txn(conn, node, &req) else { return };
+                match self.txn_answer(conn, key, v, cid, &resp, drop_after) {
+                    Some(bytes) => (bytes, 0),
+                    None => return,
+                }
+            }
+            ApiKey::AddOffsetsToTxn => {
+                let req = decode_exact::<AddOffsetsToTxnRequest>(frame, &header, body, v);
+                let Some((resp, drop_after)) = self.add_offsets_to_txn(conn, node, &req) else { return };
+                match self.txn_answer(conn, key, v, cid, &resp, drop_after) {
+                    Some(bytes) => (bytes, 0),
+                    None => return,
+                }
+            }
+            ApiKey::TxnOffsetCommit => {
+                let req = decode_exact::<TxnOffsetCommitRequest>(frame, &header, body, v);
+                let Some((resp, drop_after)) = self.txn_offset_commit(conn, node, &req) else { return };
+                match self.txn_answer(conn, key, v, cid, &resp, drop_after) {
+                    Some(bytes) => (bytes, 0),
+                    None => return,
+                }
+            }
+            ApiKey::EndTxn => {
+                let req = decode_exact::<EndTxnRequest>(frame, &header, body, v);
+                let Some((resp, drop_after)) = self.end_txn(conn, node, &req) else { return };
+                match self.txn_answer(conn, key, v, cid, &resp, drop_after) {
+                    Some(bytes) => (bytes, 0),
+                    None => return,
+                }
             }
             ApiKey::Produce => {
                 let req = decode_exact::<ProduceRequest>(frame, &header, body, v);
@@ -78,10 +127,23 @@ impl Sim {
         self.respond(conn, Response { ready_at: self.now + self.latency_ms.max(stall), frame: bytes, throttle, answers });
     }
 
+    /// A transactional response's frame; `None` when the request was
+    /// carried out and the connection is then dropped (`TxnFault::DropAfter`).
+    fn txn_answer<T: Encodable>(&mut self, conn: u32, key: ApiKey, v: i16, cid: i32, resp: &T, drop_after: bool) -> Option<Vec<u8>> {
+        if drop_after {
+            self.drop_conn(conn);
+            return None;
+        }
+        Some(frame_response(key, v, cid, resp))
+    }
+
     fn api_versions(&self) -> ApiVersionsResponse {
         let mut keys = vec![(0i16, 3i16, self.max_produce_version), (3, 4, self.max_metadata_version), (18, 0, 3)];
         if self.supports_idempotence {
             keys.push((22, 0, 5));
+            // Transactions (KIP-98): FindCoordinator, AddPartitionsToTxn,
+            // AddOffsetsToTxn, EndTxn, TxnOffsetCommit, at Kafka 4's ranges.
+            keys.extend([(10, 0, 6), (24, 0, 5), (25, 0, 4), (26, 0, 5), (28, 0, 5)]);
         }
         ApiVersionsResponse::default()
             .with_api_keys(keys.into_iter().map(|(k, min, max)| ApiVersion::default().with_api_key(k).with_min_version(min).with_max_version(max)).collect())
@@ -166,6 +228,9 @@ impl Sim {
                 let batch = decode_batch(&bytes).unwrap_or_else(|e| panic!("Produce v{v} to {name}-{index}: {e}"));
                 let nos: Vec<usize> = batch.records.iter().filter_map(|r| self.by_content.get(r).copied()).collect();
                 let (pid, epoch, seq, count) = (batch.producer_id, batch.producer_epoch, batch.base_sequence, batch.records.len() as i32);
+                if batch.transactional {
+                    self.check_transactional_batch(&name, index, pid, epoch);
+                }
                 let answer = |sim: &mut Sim, code: i16| {
                     sim.answers_pending.extend(nos.iter().map(|&no| (no, code)));
                     trace(|| format!("t={} conn {conn} node {node} {name}-{index} pid {pid} epoch {epoch} seq {seq} n {count} -> {code}", sim.now));
@@ -242,6 +307,9 @@ impl Sim {
                         let base = p.log.len() as i64;
                         self.appended_batch_bytes += bytes.len() as u64;
                         self.appended_records += batch.records.len() as u64;
+                        if batch.transactional {
+                            p.txn_ranges.push((p.log.len(), p.log.len() + batch.records.len(), pid));
+                        }
                         p.log.extend(batch.records);
                         if pid >= 0 {
                             p.producers.get_mut(&pid).unwrap().appended(epoch, seq, count, base, window);

@@ -13,6 +13,7 @@
 #![allow(dead_code, unused_imports)]
 
 mod broker;
+mod coordinator;
 mod network;
 mod oracle;
 mod records;
@@ -22,6 +23,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use kafka_producer_component::{Config, DeliveryReport, Output, Producer, RecordId};
 
 pub use broker::{check_sequence, last_seq, next_seq, DEDUP_WINDOW};
+pub use coordinator::{Marker, SimTxn, TxnFault};
 pub use oracle::{java_partition, murmur2, Rng, Sent};
 pub use records::Stored;
 
@@ -46,6 +48,10 @@ pub struct SimPartition {
     /// Records before this were deleted by retention.
     pub log_start: usize,
     pub producers: HashMap<i64, ProducerState>,
+    /// Offsets [start, end) written by a transactional producer (its id).
+    pub txn_ranges: Vec<(usize, usize, i64)>,
+    /// Control markers: where each transaction ended, and how.
+    pub markers: Vec<Marker>,
 }
 
 /// What a broker does with the next Produce request for a partition.
@@ -138,6 +144,20 @@ pub struct Sim {
     pub faults: HashMap<(String, i32), VecDeque<Fault>>,
     /// Error codes for the next InitProducerId requests, in order.
     pub init_faults: VecDeque<i16>,
+    /// The broker that coordinates every transaction and group.
+    pub coordinator_node: i32,
+    /// Faults for the next transactional requests, by API key.
+    pub txn_faults: HashMap<i16, VecDeque<TxnFault>>,
+    /// The coordinator's transactions, by transactional id.
+    pub transactions: HashMap<String, SimTxn>,
+    /// Committed consumer offsets: (group, topic, partition) -> offset.
+    pub group_offsets: HashMap<(String, String, i32), i64>,
+    /// Every EndTxn that ended a transaction: commit (true) or abort.
+    pub txn_outcomes: Vec<bool>,
+    /// Transactional InitProducerId requests granted.
+    pub inits: usize,
+    /// Outcomes of the producer's transactional calls, as they came.
+    pub txn_results: Vec<kafka_producer_component::TxnResult>,
     /// A fatal InitProducerId error the brokers gave, if any.
     pub fatal_init: Option<i16>,
     /// Batches per producer and partition kept for deduplication.
@@ -214,7 +234,17 @@ impl Sim {
         for (name, n) in topics {
             t.insert(
                 name.to_string(),
-                (0..*n).map(|p| SimPartition { leader: p % brokers, epoch: 0, log: Vec::new(), log_start: 0, producers: HashMap::new() }).collect(),
+                (0..*n)
+                    .map(|p| SimPartition {
+                        leader: p % brokers,
+                        epoch: 0,
+                        log: Vec::new(),
+                        log_start: 0,
+                        producers: HashMap::new(),
+                        txn_ranges: Vec::new(),
+                        markers: Vec::new(),
+                    })
+                    .collect(),
             );
         }
         Sim {
@@ -243,6 +273,13 @@ impl Sim {
             closing: VecDeque::new(),
             faults: HashMap::new(),
             init_faults: VecDeque::new(),
+            coordinator_node: 0,
+            txn_faults: HashMap::new(),
+            transactions: HashMap::new(),
+            group_offsets: HashMap::new(),
+            txn_outcomes: Vec::new(),
+            inits: 0,
+            txn_results: Vec::new(),
             fatal_init: None,
             dedup_window: DEDUP_WINDOW,
             move_leader: HashMap::new(),
@@ -334,6 +371,16 @@ impl Sim {
         if self.conns.remove(&conn).is_some() {
             self.closing.push_back((conn, "connection reset".into()));
         }
+    }
+
+    /// The producer is gone without a word (its process killed): every
+    /// connection drops, and nothing of it is delivered to the next one.
+    pub fn forget_producer(&mut self) {
+        self.conns.clear();
+        self.connecting.clear();
+        self.closing.clear();
+        self.to_producer.clear();
+        self.parked = None;
     }
 
     pub fn open_conns(&self) -> Vec<u32> {

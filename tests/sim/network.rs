@@ -47,7 +47,8 @@ pub fn run(sim: &mut Sim, p: &mut Producer, until: u64) {
         }
         let warnings = d.take_warnings();
         d.io.sim.warnings.extend(warnings);
-
+        let results = d.take_txn_results();
+        d.io.sim.txn_results.extend(results);
         if at >= until && !moved {
             break;
         }

@@ -22,6 +22,8 @@ pub struct Batch {
     pub producer_id: i64,
     pub producer_epoch: i16,
     pub base_sequence: i32,
+    /// The batch is part of a transaction.
+    pub transactional: bool,
     pub records: Vec<Stored>,
 }
 
@@ -55,10 +57,13 @@ pub fn decode_batch(bytes: &[u8]) -> Result<Batch, String> {
     }
     // Every record carries its batch's header fields: read them off the first.
     let Some(first) = set.records.first() else { return Err("a batch of no records".into()) };
-    if set.version != 2 || first.timestamp_type != TimestampType::Creation || first.transactional || first.control {
+    if set.version != 2 || first.timestamp_type != TimestampType::Creation || first.control {
         return Err(format!("magic {}, {:?}, transactional {}, control {}", set.version, first.timestamp_type, first.transactional, first.control));
     }
-    let (producer_id, producer_epoch, base_sequence) = (first.producer_id, first.producer_epoch, first.sequence);
+    let (producer_id, producer_epoch, base_sequence, transactional) = (first.producer_id, first.producer_epoch, first.sequence, first.transactional);
+    if transactional && producer_id < 0 {
+        return Err("a transactional batch without a producer id".into());
+    }
     let count = set.records.len();
     if last_offset_delta != count as i32 - 1 {
         return Err(format!("lastOffsetDelta {last_offset_delta} for {count} records"));
@@ -74,7 +79,7 @@ pub fn decode_batch(bytes: &[u8]) -> Result<Batch, String> {
     if records[0].timestamp != first_ts || records.iter().map(|r| r.timestamp).max() != Some(max_ts) {
         return Err(format!("baseTimestamp {first_ts} / maxTimestamp {max_ts} do not match the records"));
     }
-    Ok(Batch { producer_id, producer_epoch, base_sequence, records })
+    Ok(Batch { producer_id, producer_epoch, base_sequence, transactional, records })
 }
 
 /// The records section of a batch, decompressed by decoders that are not

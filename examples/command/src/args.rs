@@ -56,6 +56,9 @@ Produces records to Kafka, kcat-style: from stdin split at each newline
   -q               quiet: no warnings, no rate line
   -v               verbose: the inputs as they are read, connection and byte
                    counts at the end (stderr)
+  --commit-every N with -X transactional.id=ID: commit a transaction every N
+                   records (default: all input in one transaction, committed
+                   at the end)
   -h               this help
   --component PATH (kafka-produce) the engine component, .wasm or precompiled
                    .cwasm (default: the cargo build output; compiled once and
@@ -67,7 +70,11 @@ DELIM, KEY and VALUE take escapes: \\n \\r \\t \\0 \\\\ \\xNN.
 Connection failures and other warnings go to stderr as they happen; when
 stderr is a terminal a rate line is kept there. At the end:
   records: N  delivered: N  failed: N  bytes: N  time: S s  R msgs/s  M MB/s  wire: N bytes
-and the first distinct errors. Exit status: 0 if every record was
+and the first distinct errors. With -X transactional.id=ID the records go
+in transactions (init, begin, commit; a failed one is aborted, reported,
+and ends the run), and the summary adds
+  transactions: N committed  N aborted
+Exit status: 0 if every record was
 delivered, 1 if any failed or was refused, 2 for bad usage or configuration
 (kafka-kcat under wasmtime run: 1, as a WASI 0.2 exit is only success or
 failure).";
@@ -96,6 +103,8 @@ pub struct Options {
     pub tee: bool,
     pub quiet: bool,
     pub verbose: bool,
+    /// `--commit-every`: records per transaction.
+    pub commit_every: Option<u64>,
     /// kafka-produce only.
     pub component: Option<String>,
     pub partitions: u32,
@@ -119,6 +128,7 @@ impl Default for Options {
             tee: false,
             quiet: false,
             verbose: false,
+            commit_every: None,
             component: None,
             partitions: 3,
         }
@@ -126,6 +136,11 @@ impl Default for Options {
 }
 
 impl Options {
+    /// Whether the records go in transactions (`-X transactional.id=...`).
+    pub fn transactional(&self) -> bool {
+        self.props.iter().rev().find(|(k, _)| k.trim() == "transactional.id").is_some_and(|(_, v)| !v.trim().is_empty())
+    }
+
     /// The producer's properties: `bootstrap.servers` (from `-b`, else
     /// `bootstrap`), `client.id` (the command's name), then `-z` / `-X` in
     /// order, so `-X client.id=...` wins.
@@ -242,6 +257,13 @@ pub fn parse(command: Command, args: impl IntoIterator<Item = OsString>) -> Resu
             "-q" => o.quiet = true,
             "-v" => o.verbose = true,
             "-P" => {} // kcat's producer mode: the only mode here.
+            "--commit-every" => {
+                let v = value("a number of records")?;
+                o.commit_every = match v.trim().parse() {
+                    Ok(n) if n > 0 => Some(n),
+                    _ => return usage(format!("--commit-every {v}: expected a positive number of records")),
+                };
+            }
             "--component" => {
                 only(Command::Produce)?;
                 o.component = Some(value("a path")?);
@@ -259,6 +281,9 @@ pub fn parse(command: Command, args: impl IntoIterator<Item = OsString>) -> Resu
     }
     if command == Command::Kcat && o.brokers.is_none() {
         return usage("-b is required (bootstrap servers, host:port[,...])");
+    }
+    if o.commit_every.is_some() && !o.transactional() {
+        return usage("--commit-every needs -X transactional.id=ID");
     }
     if o.brokers.as_deref().is_some_and(|b| b.trim().is_empty()) {
         return usage("-b: no bootstrap servers given");
@@ -364,6 +389,10 @@ mod tests {
         assert!(e(Command::Kcat, &["-b", "h:1", "--component", "x"]).contains("kafka-produce"));
         assert!(run(Command::Produce, &["--component", "x", "--partitions", "6"]).is_ok());
         assert!(e(Command::Produce, &["--partitions", "0"]).contains("--partitions"));
+        assert!(e(Command::Produce, &["--commit-every", "10"]).contains("transactional.id"));
+        assert!(e(Command::Produce, &["--commit-every", "0", "-X", "transactional.id=t"]).contains("--commit-every 0"));
+        let o = run(Command::Kcat, &["-b", "h:1", "-X", "transactional.id=t", "--commit-every", "10"]).unwrap();
+        assert!(o.transactional() && o.commit_every == Some(10));
     }
 
     #[test]

@@ -33,6 +33,9 @@ pub const EXIT_USAGE: i32 = 2;
 pub struct Counts {
     pub records: u64,
     pub bytes: u64,
+    /// With `-X transactional.id`: transactions committed and aborted.
+    pub committed: u64,
+    pub aborted: u64,
 }
 
 /// The status line (stderr, terminals only), rewritten in place.
@@ -93,6 +96,8 @@ struct Run<'o> {
     chunk: Packed,
     counts: Counts,
     tee: Option<io::BufWriter<io::Stdout>>,
+    /// Records in the open transaction (`None`: not transactional).
+    in_txn: Option<u64>,
 }
 
 impl<'o> Run<'o> {
@@ -105,6 +110,9 @@ impl<'o> Run<'o> {
         };
         let value = if value.is_empty() && o.null_empty { None } else { Some(value) };
         self.counts.records += 1;
+        if let Some(n) = &mut self.in_txn {
+            *n += 1;
+        }
         self.counts.bytes += (value.map_or(0, <[u8]>::len) + key.map_or(0, <[u8]>::len)) as u64;
         self.chunk.push(&Record { key, value, headers: &self.headers, partition: o.partition, timestamp: None });
     }
@@ -118,6 +126,35 @@ impl<'o> Run<'o> {
 
     fn full(&self) -> bool {
         self.chunk.len() >= CHUNK_RECORDS || self.chunk.bytes() >= CHUNK_BYTES
+    }
+
+    /// `--commit-every`'s count is reached.
+    fn commit_due(&self) -> bool {
+        matches!((self.in_txn, self.opts.commit_every), (Some(n), Some(every)) if n >= every)
+    }
+
+    /// Commits the open transaction (sending what is packed first); if it
+    /// fails, aborts it and ends the run with the reason. With `next`,
+    /// begins the next one.
+    fn commit<E: Engine, I: Io>(&mut self, d: &mut Driver<E, I>, next: bool) -> Result<(), InputError> {
+        self.send(d)?;
+        if let Err(e) = d.commit_transaction(FLUSH_MS)? {
+            let abort = match d.abort_transaction(FLUSH_MS)? {
+                Ok(()) => "the transaction was aborted".to_string(),
+                Err(a) => format!("aborting it failed too: {a}"),
+            };
+            self.counts.aborted += 1;
+            return Err(InputError::Transaction(format!("commit_transaction failed: {e}; {abort}")));
+        }
+        // An empty transaction (the input ended at a boundary) is not counted.
+        if self.in_txn.is_some_and(|n| n > 0) {
+            self.counts.committed += 1;
+        }
+        self.in_txn = Some(0);
+        if next {
+            d.begin_transaction()?.map_err(|e| InputError::Transaction(format!("begin_transaction failed: {e}")))?;
+        }
+        Ok(())
     }
 
     fn at_count(&self) -> bool {
@@ -192,9 +229,15 @@ pub fn run<E: Engine, I: Io>(driver: &mut Driver<E, I>, opts: &Options, inputs: 
         chunk: Packed::default(),
         counts: Counts::default(),
         tee: opts.tee.then(|| io::BufWriter::with_capacity(1 << 16, io::stdout())),
+        in_txn: None,
     };
     let mut read_error = None;
-    let result = (|| -> Result<(), EngineFailed> {
+    let result = (|| -> Result<(), InputError> {
+        if opts.transactional() {
+            driver.init_transactions(FLUSH_MS)?.map_err(|e| InputError::Transaction(format!("init_transactions failed: {e}")))?;
+            driver.begin_transaction()?.map_err(|e| InputError::Transaction(format!("begin_transaction failed: {e}")))?;
+            run.in_txn = Some(0);
+        }
         for input in inputs {
             if run.at_count() {
                 break;
@@ -204,12 +247,22 @@ pub fn run<E: Engine, I: Io>(driver: &mut Driver<E, I>, opts: &Options, inputs: 
             }
             if let Err(e) = produce_input(driver, &mut run, &mut rate, start, input.source) {
                 match e {
-                    InputError::Engine(e) => return Err(e),
                     InputError::Read(e) => {
                         read_error = Some(format!("reading {}: {e}", input.name));
                         break;
                     }
+                    e => return Err(e),
                 }
+            }
+        }
+        if run.in_txn.is_some() {
+            if read_error.is_some() {
+                // Input was lost: what was read must not commit as if whole.
+                run.send(driver)?;
+                driver.abort_transaction(FLUSH_MS)?.map_err(|e| InputError::Transaction(format!("abort_transaction failed: {e}")))?;
+                run.counts.aborted += 1;
+            } else {
+                run.commit(driver, false)?;
             }
         }
         run.send(driver)?;
@@ -225,17 +278,29 @@ pub fn run<E: Engine, I: Io>(driver: &mut Driver<E, I>, opts: &Options, inputs: 
                 break;
             }
         }
-        driver.close(1_000)
+        Ok(driver.close(1_000)?)
     })();
     rate.clear();
+    if let Err(InputError::Transaction(_)) = &result {
+        // The run ends here: what is left is reported before the summary.
+        let _ = driver.close(1_000);
+    }
     let counts = run.counts.clone();
     drop(run);
-    summary(driver, opts, &counts, start, result.err(), read_error)
+    let failed = match result {
+        Ok(()) => None,
+        Err(InputError::Engine(e)) => Some(e.to_string()),
+        Err(InputError::Transaction(e)) => Some(e),
+        Err(InputError::Read(e)) => Some(e.to_string()),
+    };
+    summary(driver, opts, &counts, start, failed, read_error)
 }
 
 enum InputError {
     Engine(EngineFailed),
     Read(io::Error),
+    /// A transactional call failed: the run ends.
+    Transaction(String),
 }
 
 impl From<EngineFailed> for InputError {
@@ -258,7 +323,9 @@ fn produce_input<E: Engine, I: Io>(
         source.read_to_end(&mut all).map_err(InputError::Read)?;
         run.push(&all);
         run.echo(&all, b"");
-        if run.full() {
+        if run.commit_due() {
+            run.commit(d, true)?;
+        } else if run.full() {
             run.send(d)?;
         }
         return Ok(());
@@ -269,7 +336,9 @@ fn produce_input<E: Engine, I: Io>(
         while let Some(r) = s.next_buffered() {
             run.push(s.bytes(r.clone()));
             run.echo(s.bytes(r), &opts.delim);
-            if run.full() {
+            if run.commit_due() {
+                run.commit(d, true)?;
+            } else if run.full() {
                 run.send(d)?;
                 rate.show(d, &run.counts, start, false);
             }
@@ -292,7 +361,7 @@ fn produce_input<E: Engine, I: Io>(
     }
 }
 
-fn summary<E: Engine, I: Io>(d: &Driver<E, I>, opts: &Options, c: &Counts, start: Instant, failed: Option<EngineFailed>, read_error: Option<String>) -> i32 {
+fn summary<E: Engine, I: Io>(d: &Driver<E, I>, opts: &Options, c: &Counts, start: Instant, failed: Option<String>, read_error: Option<String>) -> i32 {
     let secs = start.elapsed().as_secs_f64().max(1e-9);
     let t = &d.tally;
     let mut out: Box<dyn Write> = if opts.tee { Box::new(io::stderr()) } else { Box::new(io::stdout()) };
@@ -307,6 +376,9 @@ fn summary<E: Engine, I: Io>(d: &Driver<E, I>, opts: &Options, c: &Counts, start
         c.bytes as f64 / secs / 1e6,
         d.stats.bytes_sent
     );
+    if opts.transactional() {
+        let _ = writeln!(out, "transactions: {} committed  {} aborted", c.committed, c.aborted);
+    }
     for e in &t.errors {
         let _ = writeln!(out, "error: {e}");
     }
@@ -321,7 +393,7 @@ fn summary<E: Engine, I: Io>(d: &Driver<E, I>, opts: &Options, c: &Counts, start
         let s = &d.stats;
         eprintln!("% {} connections opened, {} bytes sent, {} received, {} producer steps", s.connects, s.bytes_sent, s.bytes_received, s.steps);
     }
-    if failed.is_none() && read_error.is_none() && t.delivered == c.records {
+    if failed.is_none() && read_error.is_none() && t.delivered == c.records && c.aborted == 0 {
         EXIT_OK
     } else {
         EXIT_FAILED

@@ -5,7 +5,7 @@
 
 use kafka_producer_component::connection::ConnId;
 use kafka_producer_component::driver::{self, EngineFailed};
-use kafka_producer_component::producer::{Refusal, Step};
+use kafka_producer_component::producer::{Refusal, Step, TxnCall, TxnOp, TxnResult};
 use kafka_producer_component::report as core;
 use wasmtime::component::ResourceAny;
 use wasmtime::{ResourceLimiter, Store};
@@ -53,7 +53,20 @@ pub(crate) fn error_kind(k: wit::ErrorKind) -> core::ErrorKind {
         wit::ErrorKind::QueueFull => core::ErrorKind::QueueFull,
         wit::ErrorKind::Closed => core::ErrorKind::Closed,
         wit::ErrorKind::Authentication => core::ErrorKind::Authentication,
+        wit::ErrorKind::Transaction => core::ErrorKind::Transaction,
+        wit::ErrorKind::Aborted => core::ErrorKind::Aborted,
+        wit::ErrorKind::Fatal => core::ErrorKind::Fatal,
     }
+}
+
+fn txn_result(r: wit::TransactionResult) -> TxnResult {
+    let op = match r.op {
+        wit::TransactionOp::Init => TxnOp::Init,
+        wit::TransactionOp::SendOffsets => TxnOp::SendOffsets,
+        wit::TransactionOp::Commit => TxnOp::Commit,
+        wit::TransactionOp::Abort => TxnOp::Abort,
+    };
+    TxnResult { op, error: r.error.map(produce_error) }
 }
 
 pub(crate) fn produce_error(e: wit::ProduceError) -> core::ProduceError {
@@ -144,6 +157,32 @@ impl driver::Engine for ComponentEngine {
         out.statistics.extend(o.statistics);
         out.deadline = o.deadline;
         out.unreported = o.unreported;
+        out.transactions.extend(o.transactions.into_iter().map(txn_result));
         Ok(())
+    }
+
+    fn transaction(&mut self, call: TxnCall, now: u64) -> Result<Result<(), core::ProduceError>, EngineFailed> {
+        let p = self.bindings.kafka_producer_producer().producer();
+        let (store, producer) = (&mut self.store, self.producer);
+        let answer = match call {
+            TxnCall::Init => p.call_init_transactions(store, producer, now),
+            TxnCall::Begin => p.call_begin_transaction(store, producer),
+            TxnCall::SendOffsets(offsets, group) => {
+                let offsets: Vec<wit::OffsetToCommit> = offsets
+                    .into_iter()
+                    .map(|o| wit::OffsetToCommit { topic: o.topic, partition: o.partition, offset: o.offset, metadata: o.metadata })
+                    .collect();
+                let group = wit::GroupMetadata {
+                    group_id: group.group_id,
+                    generation_id: group.generation_id,
+                    member_id: group.member_id,
+                    group_instance_id: group.group_instance_id,
+                };
+                p.call_send_offsets_to_transaction(store, producer, &offsets, &group, now)
+            }
+            TxnCall::Commit => p.call_commit_transaction(store, producer, now),
+            TxnCall::Abort => p.call_abort_transaction(store, producer, now),
+        };
+        Ok(answer.map_err(failed)?.map_err(produce_error))
     }
 }

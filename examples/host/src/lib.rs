@@ -22,7 +22,7 @@ use kafka_producer_component::driver::native::NativeIo;
 use kafka_producer_component::driver::{self, Driver, EngineFailed};
 pub use kafka_producer_component::driver::Stats;
 pub use kafka_producer_component::packed::Packed;
-pub use kafka_producer_component::{DeliveryReport, ErrorKind, ProduceError};
+pub use kafka_producer_component::{DeliveryReport, ErrorKind, GroupMetadata, OffsetToCommit, ProduceError, TxnCall};
 use wasmtime::component::Linker;
 use wasmtime::Store;
 
@@ -247,6 +247,14 @@ impl Client {
     /// The largest the component's linear memory has been, in bytes.
     pub fn peak_memory(&self) -> usize {
         self.driver.engine.peak_memory()
+    }
+
+    /// A transactional call (`transactional.id`): waits up to `timeout` for
+    /// its outcome. The inner error is the producer's answer.
+    pub fn transaction(&mut self, call: TxnCall, timeout: Duration) -> Result<std::result::Result<(), ProduceError>> {
+        let r = self.driver.transaction(call, timeout.as_millis() as u64).map_err(host)?;
+        self.sync();
+        Ok(r)
     }
 
     /// Records accepted and not yet reported.
