@@ -157,6 +157,9 @@ impl ProducerBatch {
     }
 }
 
+/// The smallest buffer a new batch starts with (or `batch.size`, if less).
+pub const MIN_BATCH_CAPACITY: usize = 16 * 1024;
+
 /// The batches of one partition not in flight, oldest first. (Its
 /// sequence numbers are the transaction manager's; its batches in flight
 /// the sender's.)
@@ -165,9 +168,23 @@ pub struct PartitionQueue {
     pub batches: VecDeque<ProducerBatch>,
     /// The ordering key the next new batch gets.
     next_order_key: u64,
+    /// How large the partition's last batch grew (unsealed): the next one
+    /// starts with room for about as much.
+    last_batch_len: usize,
 }
 
 impl PartitionQueue {
+    /// The buffer a new batch of this partition starts with: room for
+    /// what the last one held, rounded up to a power of two (so freed
+    /// buffers fit the next ones and the heap does not fragment), at least
+    /// `MIN_BATCH_CAPACITY`, at most `batch_size` (and always `need`, the
+    /// first record). A batch grows on demand from there, doubling up to
+    /// `batch_size`; in a steady flow it never has to, so each record is
+    /// copied once, into its place in the batch.
+    fn first_capacity(&self, batch_size: usize, need: usize) -> usize {
+        self.last_batch_len.next_power_of_two().max(MIN_BATCH_CAPACITY).min(batch_size).max(need)
+    }
+
     /// Puts a batch that failed back where it was, before younger batches.
     pub fn reenqueue(&mut self, batch: ProducerBatch) {
         let at = self.batches.iter().position(|b| b.order_key > batch.order_key).unwrap_or(self.batches.len());
@@ -300,7 +317,7 @@ pub struct TopicQueues {
     pub pending: Pending,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Accumulator {
     pub topics: Vec<TopicQueues>,
     /// Open and queued (not in-flight) batches, over all partitions.
@@ -312,11 +329,21 @@ pub struct Accumulator {
     pub compression: (Codec, i32),
     /// Batches are sealed as transactional (`transactional.id`).
     pub transactional: bool,
+    /// `buffer.memory`: a batch's buffer grows past it only by what its
+    /// next record needs.
+    pub memory_limit: usize,
+}
+
+impl Default for Accumulator {
+    /// No compression, not transactional, no memory limit.
+    fn default() -> Self {
+        Accumulator::new((Codec::None, -1), false, usize::MAX)
+    }
 }
 
 impl Accumulator {
-    pub fn new(compression: (Codec, i32), transactional: bool) -> Self {
-        Accumulator { compression, transactional, ..Accumulator::default() }
+    pub fn new(compression: (Codec, i32), transactional: bool, memory_limit: usize) -> Self {
+        Accumulator { topics: Vec::new(), queued_batches: 0, reserved: 0, compression, transactional, memory_limit }
     }
 
     pub fn ensure_topic(&mut self, idx: TopicIdx) {
@@ -344,19 +371,28 @@ impl Accumulator {
     /// new batch.
     #[allow(clippy::too_many_arguments)]
     pub fn append(&mut self, topic: TopicIdx, partition: i32, rec: &Record<'_>, timestamp: i64, id: RecordId, now: u64, batch_size: usize) -> bool {
+        let room = self.memory_limit.saturating_sub(self.reserved);
         let Some(q) = self.topics.get_mut(topic).and_then(|t| t.partitions.get_mut(partition as usize)) else { return false };
         if let Some(last) = q.batches.back_mut().filter(|b| b.takes_records()) {
             if let Body::Open(w) = &mut last.body {
-                if w.len() + w.len_of(rec, timestamp) <= batch_size {
+                let need = w.len() + w.len_of(rec, timestamp);
+                if need <= batch_size {
+                    if need > w.capacity() {
+                        // Grows on demand, doubling up to batch.size;
+                        // buffer.memory counts what it holds.
+                        let before = w.capacity();
+                        w.grow_to((before * 2).min(batch_size).min(before + room).max(need));
+                        let grown = w.capacity() - before;
+                        last.reserved += grown;
+                        self.reserved += grown;
+                    }
                     w.append(rec, timestamp);
                     last.record_ids.push(id);
                     return false;
                 }
             }
         }
-        // One allocation of the batch's full size, so records are copied in
-        // once and never moved by a regrowth.
-        let capacity = batch_size.max(crate::batch::single_record_batch_len(rec));
+        let capacity = q.first_capacity(batch_size.min(room), crate::batch::single_record_batch_len(rec));
         self.reserved += capacity;
         let mut w = BatchWriter::new(Vec::with_capacity(capacity));
         w.append(rec, timestamp);
@@ -443,6 +479,9 @@ impl Accumulator {
     ) -> Option<ProducerBatch> {
         let q = self.topics.get_mut(topic)?.partitions.get_mut(partition)?;
         let mut b = q.batches.pop_front()?;
+        if b.is_open() && b.attempts == 0 {
+            q.last_batch_len = b.byte_len();
+        }
         let identity = stamp(&b);
         b.seal(identity, self.compression, self.transactional);
         self.queued_batches -= 1;

@@ -115,6 +115,17 @@ impl BatchWriter {
         self.buf.len()
     }
 
+    /// Bytes its buffer holds without growing.
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// Grows the buffer to hold `capacity` bytes (one move of what is
+    /// written so far).
+    pub fn grow_to(&mut self, capacity: usize) {
+        self.buf.reserve_exact(capacity.saturating_sub(self.buf.len()));
+    }
+
     pub fn is_empty(&self) -> bool {
         self.count == 0
     }

@@ -131,7 +131,11 @@ pub struct Config {
     pub acks: Acks,
     #[serde(rename = "linger.ms", alias = "queue.buffering.max.ms")]
     pub linger_ms: u64,
-    /// Upper bound, in bytes, of one batch (a larger record gets a batch of its own).
+    /// Upper bound, in bytes, of one batch (a larger record gets a batch of
+    /// its own). librdkafka's default (1,000,000), not the Java client's
+    /// 16,384: batches grow on demand, so a large bound costs memory only
+    /// when records wait, and then fewer, larger batches cost the broker
+    /// less per record.
     #[serde(rename = "batch.size")]
     pub batch_size: usize,
     /// Upper bound of one Produce request; a record that cannot fit in one is rejected.
@@ -237,7 +241,7 @@ impl Default for Config {
             client_id: "kafka-producer-component".to_owned(),
             acks: Acks::All,
             linger_ms: 5,
-            batch_size: 16_384,
+            batch_size: 262_144,
             max_request_size: 1_048_576,
             message_max_bytes: 1_048_588,
             request_timeout_ms: 30_000,

@@ -368,3 +368,56 @@ fn a_plaintext_producer_at_a_tls_listener_is_told_to_set_security_protocol_ssl()
         assert!(sim.connects <= 15, "{} connection attempts in 10 s", sim.connects);
     }
 }
+
+/// A broker key for the TLS 1.2 ECDHE_RSA suites (ring, under rcgen,
+/// signs with RSA keys but does not make them). A test key, nothing else.
+const RSA_KEY: &str = include_str!("tls-rsa-2048.pem");
+
+#[test]
+fn every_cipher_suite_interoperates_with_ring() {
+    use rustls::crypto::ring::cipher_suite as ring;
+    use rustls::version::{TLS12, TLS13};
+    let ca = Ca::new("test CA");
+    let rsa = KeyPair::from_pem(RSA_KEY).unwrap();
+    // Each suite the producer offers (src/tls/suites.rs), alone on the
+    // broker's side, so the session uses that wrapper or fails. Records go
+    // one way (the broker decrypts with ring) and answers the other (the
+    // producer decrypts with ours), whole and cut into 7-byte pieces.
+    let suites = [
+        (ring::TLS13_CHACHA20_POLY1305_SHA256, &TLS13, false),
+        (ring::TLS13_AES_128_GCM_SHA256, &TLS13, false),
+        (ring::TLS13_AES_256_GCM_SHA384, &TLS13, false),
+        (ring::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, &TLS12, false),
+        (ring::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, &TLS12, false),
+        (ring::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, &TLS12, false),
+        (ring::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256, &TLS12, true),
+        (ring::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, &TLS12, true),
+        (ring::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, &TLS12, true),
+    ];
+    assert_eq!(suites.len(), kafka_producer_component::tls::suites::ALL.len(), "every suite the producer offers");
+    for (suite, version, with_rsa) in suites {
+        let key = if with_rsa { KeyPair::from_pem(&rsa.serialize_pem()).unwrap() } else { KeyPair::generate().unwrap() };
+        let cert = CertificateParams::new(BROKERS.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap().signed_by(&key, &ca.cert, &ca.key).unwrap();
+        let provider = rustls::crypto::CryptoProvider { cipher_suites: vec![suite], ..rustls::crypto::ring::default_provider() };
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(provider))
+            .with_protocol_versions(&[version])
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![cert.der().clone(), ca.cert.der().clone()], rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()))
+            .unwrap();
+        let config = Arc::new(config);
+        for fragment in [None, Some(7)] {
+            let mut sim = Sim::new(2, &[("t", 4)]);
+            sim.tls = Some(config.clone());
+            sim.fragment = fragment;
+            // Batches above 16 KiB: requests span several TLS records.
+            let mut p = producer(&sim, &[("ssl.ca.pem", &ca.pem()), ("batch.size", "40000")]);
+            let ids = sim.send_n(&mut p, "t", 1_500);
+            sim.run(&mut p, sim.now + 20_000);
+            sim.assert_one_report_each(ids.iter().copied());
+            assert!(sim.reports.iter().all(|r| r.error.is_none()), "{suite:?}: {:?}", sim.reports.iter().find_map(|r| r.error.as_ref()));
+            sim.check_delivery(true);
+            assert!(sim.tls_errors.is_empty(), "{suite:?}: {:?}", sim.tls_errors);
+        }
+    }
+}

@@ -80,6 +80,8 @@ pub struct TlsProxy {
     pub connections: Arc<AtomicUsize>,
     /// TLS errors, as the server saw them (e.g. the client's alert).
     pub errors: Arc<Mutex<Vec<String>>>,
+    /// The cipher suite of each completed handshake, in order.
+    pub suites: Arc<Mutex<Vec<String>>>,
     stop: Arc<AtomicBool>,
 }
 
@@ -91,7 +93,8 @@ impl TlsProxy {
         let handshakes = Arc::new(AtomicUsize::new(0));
         let connections = Arc::new(AtomicUsize::new(0));
         let errors = Arc::new(Mutex::new(Vec::new()));
-        let (stopping, hs, conns, errs) = (stop.clone(), handshakes.clone(), connections.clone(), errors.clone());
+        let suites = Arc::new(Mutex::new(Vec::new()));
+        let (stopping, hs, conns, errs, chosen) = (stop.clone(), handshakes.clone(), connections.clone(), errors.clone(), suites.clone());
         std::thread::spawn(move || {
             while !stopping.load(Ordering::Relaxed) {
                 let Ok((client, _)) = listener.accept() else {
@@ -100,15 +103,15 @@ impl TlsProxy {
                 };
                 conns.fetch_add(1, Ordering::Relaxed);
                 let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else { continue };
-                let (config, hs, errs, stopping) = (config.clone(), hs.clone(), errs.clone(), stopping.clone());
+                let (config, hs, errs, stopping, chosen) = (config.clone(), hs.clone(), errs.clone(), stopping.clone(), chosen.clone());
                 std::thread::spawn(move || {
-                    if let Err(e) = serve(client, server, config, &hs, &stopping) {
+                    if let Err(e) = serve(client, server, config, &hs, &chosen, &stopping) {
                         errs.lock().unwrap().push(e);
                     }
                 });
             }
         });
-        TlsProxy { port, handshakes, connections, errors, stop }
+        TlsProxy { port, handshakes, connections, errors, suites, stop }
     }
 }
 
@@ -132,7 +135,7 @@ fn write_all(to: &mut TcpStream, mut data: &[u8]) -> std::io::Result<()> {
 
 /// One connection: TLS from `client`, plaintext to `upstream`, both ways.
 /// Returns the TLS error that ended it, if any.
-fn serve(mut client: TcpStream, mut upstream: TcpStream, config: Arc<rustls::ServerConfig>, handshakes: &AtomicUsize, stop: &AtomicBool) -> Result<(), String> {
+fn serve(mut client: TcpStream, mut upstream: TcpStream, config: Arc<rustls::ServerConfig>, handshakes: &AtomicUsize, suites: &Mutex<Vec<String>>, stop: &AtomicBool) -> Result<(), String> {
     let mut tls = rustls::ServerConnection::new(config).map_err(|e| e.to_string())?;
     client.set_nonblocking(true).map_err(|e| e.to_string())?;
     upstream.set_nonblocking(true).map_err(|e| e.to_string())?;
@@ -158,6 +161,8 @@ fn serve(mut client: TcpStream, mut upstream: TcpStream, config: Arc<rustls::Ser
         if !counted && !tls.is_handshaking() {
             counted = true;
             handshakes.fetch_add(1, Ordering::Relaxed);
+            let suite = tls.negotiated_cipher_suite().map(|s| format!("{:?}", s.suite())).unwrap_or_default();
+            suites.lock().unwrap().push(suite);
         }
         loop {
             match tls.reader().read(&mut buf) {
@@ -190,4 +195,64 @@ fn serve(mut client: TcpStream, mut upstream: TcpStream, config: Arc<rustls::Ser
         }
     }
     Ok(())
+}
+
+/// Which cipher suite a TLS front picks when it, not the client, decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrontChoice {
+    /// The client's order (rustls's default server behaviour).
+    ClientOrder,
+    /// TLS 1.3, the server's own order: AES-256-GCM first (as an OpenSSL
+    /// broker with its default preference does).
+    Tls13Aes256,
+    /// TLS 1.2 only, the server's own order: ECDHE AES-256-GCM first.
+    Tls12Aes256,
+}
+
+impl FrontChoice {
+    pub fn parse(s: &str) -> Option<FrontChoice> {
+        match s {
+            "client-order" => Some(FrontChoice::ClientOrder),
+            "tls13-aes256" => Some(FrontChoice::Tls13Aes256),
+            "tls12-aes256" => Some(FrontChoice::Tls12Aes256),
+            _ => None,
+        }
+    }
+}
+
+impl Ca {
+    /// As [`Ca::server`], with the cipher suite chosen per `choice`.
+    pub fn server_choosing(&self, names: &[&str], choice: FrontChoice) -> Arc<rustls::ServerConfig> {
+        use rustls::crypto::ring::cipher_suite as cs;
+        let (suites, versions): (Vec<_>, &[&rustls::SupportedProtocolVersion]) = match choice {
+            FrontChoice::ClientOrder => return self.server(names),
+            FrontChoice::Tls13Aes256 => (vec![cs::TLS13_AES_256_GCM_SHA384, cs::TLS13_AES_128_GCM_SHA256, cs::TLS13_CHACHA20_POLY1305_SHA256], &[&rustls::version::TLS13]),
+            FrontChoice::Tls12Aes256 => (
+                vec![
+                    cs::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+                    cs::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+                    cs::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+                    cs::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+                    cs::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+                    cs::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+                ],
+                &[&rustls::version::TLS12],
+            ),
+        };
+        let key = KeyPair::generate().unwrap();
+        let params = CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
+        let cert = params.signed_by(&key, &self.cert, &self.key).unwrap();
+        let provider = Arc::new(rustls::crypto::CryptoProvider { cipher_suites: suites, ..rustls::crypto::ring::default_provider() });
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_protocol_versions(versions)
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![cert.der().clone(), self.cert.der().clone()],
+                rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+            )
+            .unwrap();
+        config.ignore_client_order = true;
+        Arc::new(config)
+    }
 }

@@ -155,3 +155,27 @@ fn a_missing_ca_file_is_a_config_error() {
         .expect("refused");
     assert!(e.contains("ssl.ca.location") && e.contains("/nonexistent/ca.pem"), "{e}");
 }
+
+#[test]
+fn a_broker_that_picks_aes_256_gcm_by_its_own_order_gets_every_record_byte_exact() {
+    use host_tests::tls::FrontChoice;
+    // As an OpenSSL broker does: its cipher order wins, AES-256-GCM first,
+    // over TLS 1.3 and over TLS 1.2 (ECDHE-ECDSA).
+    for (choice, suite) in [(FrontChoice::Tls13Aes256, "TLS13_AES_256_GCM_SHA384"), (FrontChoice::Tls12Aes256, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384")] {
+        let ca = Ca::new("kpc test CA");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let broker = Broker::start_advertising(Some(listener.local_addr().unwrap().port())).unwrap();
+        broker.create_topic("aes", 3).unwrap();
+        let front = TlsProxy::start(listener, broker.port, ca.server_choosing(&["127.0.0.1"], choice));
+        let ca_file = ca.pem_file();
+        let bootstrap = format!("127.0.0.1:{}", front.port);
+        let mut c = client(&[("bootstrap.servers", &bootstrap), ("security.protocol", "SSL"), ("ssl.ca.location", ca_file.to_str().unwrap())]);
+        let n = 2_000;
+        let produced = produce_all(&mut c, "aes", mixed_records(n), 500).unwrap();
+        let suites = front.suites.lock().unwrap().clone();
+        assert!(!suites.is_empty() && suites.iter().all(|s| s == suite), "{choice:?}: negotiated {suites:?}");
+        assert!(front.errors.lock().unwrap().is_empty(), "{:?}", front.errors.lock().unwrap());
+        let read = read_back_secure(Reader::Confluent, &bootstrap, "aes", 3, n, None, Some((&ca_file, true))).unwrap();
+        assert_eq!(verify(&produced, &read, true).unwrap(), 0, "{choice:?}");
+    }
+}

@@ -169,7 +169,7 @@ impl Producer {
         Producer {
             metadata: Metadata::default(),
             partitioner: Partitioner::new(config.partitioner, now),
-            accumulator: Accumulator::new((config.compression, config.compression_level), config.transactional_id.is_some()),
+            accumulator: Accumulator::new((config.compression, config.compression_level), config.transactional_id.is_some(), config.buffer_memory),
             sender: Sender::default(),
             client: NetworkClient::default(),
             transactions: TransactionManager::default(),

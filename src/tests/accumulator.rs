@@ -29,6 +29,48 @@ fn records_fill_a_batch_then_open_the_next() {
 }
 
 #[test]
+fn batches_grow_on_demand_and_buffer_memory_counts_what_they_hold() {
+    let mut acc = Accumulator::new((Codec::None, -1), false, 32 << 20);
+    acc.ensure_partitions(0, 1);
+    let value = [3u8; 1000];
+    let rec = Record { value: Some(&value), ..Default::default() };
+    let batch_size = 1_000_000;
+    acc.append(0, 0, &rec, 1, 0, 0, batch_size);
+    let capacity = |acc: &Accumulator| match &acc.topics[0].partitions[0].batches[0].body {
+        Body::Open(w) => w.capacity(),
+        _ => unreachable!(),
+    };
+    // A new batch starts small, not at batch.size...
+    assert_eq!(capacity(&acc), MIN_BATCH_CAPACITY);
+    assert_eq!(acc.reserved, MIN_BATCH_CAPACITY);
+    // ...and doubles as records come, buffer.memory following it.
+    for id in 1..100 {
+        acc.append(0, 0, &rec, 1, id, 0, batch_size);
+    }
+    let b = &acc.topics[0].partitions[0].batches[0];
+    assert_eq!(acc.topics[0].partitions[0].batches.len(), 1, "100 KB fit one batch of batch.size 1 MB");
+    assert!(b.byte_len() > 100_000);
+    assert_eq!(capacity(&acc), MIN_BATCH_CAPACITY * 8, "16 KiB doubled to 128 KiB");
+    assert_eq!((b.reserved, acc.reserved), (capacity(&acc), capacity(&acc)));
+    // Never past batch.size: a batch that would be larger starts the next.
+    let full = acc.topics[0].partitions[0].batches[0].byte_len();
+    let taken = acc.take_front(0, 0, |_| ProducerIdentity::NONE).unwrap();
+    acc.release(&taken);
+    assert_eq!(acc.reserved, 0);
+    // The next batch of the partition starts with room for what the last held.
+    acc.append(0, 0, &rec, 1, 100, 0, batch_size);
+    assert_eq!(capacity(&acc), full.next_power_of_two());
+    for id in 101..2_000 {
+        acc.append(0, 0, &rec, 1, id, 0, batch_size);
+    }
+    for b in &acc.topics[0].partitions[0].batches {
+        assert!(b.byte_len() <= batch_size && b.reserved <= batch_size, "{} / {}", b.byte_len(), b.reserved);
+    }
+    let held: usize = acc.topics[0].partitions[0].batches.iter().map(|b| b.reserved).sum();
+    assert_eq!(acc.reserved, held);
+}
+
+#[test]
 fn ready_after_linger_or_when_more_batches_wait() {
     let mut acc = Accumulator::default();
     acc.ensure_partitions(0, 1);

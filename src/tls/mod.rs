@@ -6,9 +6,9 @@
 //! certificate verification for free, the same on every host. A host that
 //! terminates TLS itself leaves `security.protocol` at PLAINTEXT.
 //!
-//! The crypto is pure Rust (RustCrypto's AEADs, hashes and signature
-//! verification through `rustls-rustcrypto`), so the component still
-//! builds without a C toolchain. Two pieces are ours, because the provider
+//! The crypto is pure Rust (RustCrypto's AEADs, hashes and HMAC, wrapped
+//! for rustls in `suites.rs`), so the component still builds without a C
+//! toolchain. Two pieces are ours, because the provider
 //! crate would read the operating system's random source, which a
 //! component that imports nothing does not have: [`HostRandom`], a
 //! ChaCha20 generator seeded from the entropy the host passes to
@@ -31,6 +31,7 @@ use rustls::time_provider::TimeProvider;
 use rustls::client::ClientConnectionData;
 use rustls::unbuffered::{ConnectionState, EncodeError, EncodeTlsData, EncryptError, UnbufferedStatus};
 mod random;
+pub mod suites;
 mod verify;
 
 pub use random::HostRandom;
@@ -129,23 +130,12 @@ impl TlsSetup {
     }
 }
 
-/// The provider: RustCrypto's cipher suites (ChaCha20-Poly1305 first: no
-/// AES instructions in wasm) and signature checks, our randomness and key
-/// exchange.
+/// The provider: our cipher suites over RustCrypto's AEADs, hashes and
+/// HMAC (`suites.rs`; ChaCha20-Poly1305 first: no AES instructions in
+/// wasm), our signature checks, randomness and key exchange.
 fn provider() -> CryptoProvider {
-    use rustls_rustcrypto as rc;
     CryptoProvider {
-        cipher_suites: alloc::vec![
-            rc::TLS13_CHACHA20_POLY1305_SHA256,
-            rc::TLS13_AES_128_GCM_SHA256,
-            rc::TLS13_AES_256_GCM_SHA384,
-            rc::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-            rc::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-            rc::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-            rc::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-            rc::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-            rc::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-        ],
+        cipher_suites: suites::ALL.to_vec(),
         kx_groups: random::KX_GROUPS.to_vec(),
         signature_verification_algorithms: verify::ALGORITHMS,
         secure_random: &random::HostRandom,
