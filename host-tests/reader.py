@@ -37,6 +37,8 @@ def read_kafka_python(bootstrap, topic, partitions, expect, idle):
             "security_protocol": "SSL",
             "ssl_cafile": os.environ["READER_SSL_CAFILE"],
             "ssl_check_hostname": not os.environ.get("READER_SSL_NO_HOSTNAME_CHECK"),
+            "ssl_certfile": os.environ.get("READER_SSL_CERTFILE"),
+            "ssl_keyfile": os.environ.get("READER_SSL_KEYFILE"),
         }
     c = KafkaConsumer(
         **tls,
@@ -84,6 +86,9 @@ def read_confluent(bootstrap, topic, partitions, expect, idle):
         })
         if os.environ.get("READER_SSL_NO_HOSTNAME_CHECK"):
             conf["ssl.endpoint.identification.algorithm"] = "none"
+        if os.environ.get("READER_SSL_CERTFILE"):
+            conf["ssl.certificate.location"] = os.environ["READER_SSL_CERTFILE"]
+            conf["ssl.key.location"] = os.environ["READER_SSL_KEYFILE"]
     c = Consumer(conf)
     c.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(partitions)])
     n = 0

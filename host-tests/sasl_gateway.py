@@ -7,10 +7,14 @@ pipes every byte to the broker. Requests other than ApiVersions before
 authentication close the connection, as a Kafka broker does.
 
 usage: sasl_gateway.py LISTEN_PORT UPSTREAM_PORT MECHANISMS USER:PASSWORD...
-MECHANISMS: comma-separated, e.g. PLAIN,SCRAM-SHA-256,SCRAM-SHA-512.
+MECHANISMS: comma-separated, e.g. PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER.
+OAUTHBEARER accepts the one token in $GATEWAY_OAUTHBEARER_TOKEN (RFC 7628:
+a wrong one gets the JSON status, then, after the client's %x01, the
+failure with a message, as a Kafka broker answers).
 Prints "ready" once listening, and one line per authentication outcome.
 """
 import asyncio
+import os
 import struct
 import sys
 
@@ -20,6 +24,7 @@ LISTEN, UPSTREAM = int(sys.argv[1]), int(sys.argv[2])
 MECHANISMS = sys.argv[3].split(",")
 USERS = dict(u.split(":", 1) for u in sys.argv[4:])
 SCRAM = {m: ScramMechanism(m) for m in MECHANISMS if m.startswith("SCRAM")}
+OAUTH_TOKEN = os.environ.get("GATEWAY_OAUTHBEARER_TOKEN", "")
 AUTH = {m: {u: s.make_auth_info(p, iteration_count=4096) for u, p in USERS.items()} for m, s in SCRAM.items()}
 
 
@@ -96,7 +101,7 @@ async def pipe(r, w):
 async def handle(reader, writer):
     log("connection")
     up_r, up_w = await asyncio.open_connection("127.0.0.1", UPSTREAM)
-    mechanism, server, plain_done = None, None, False
+    mechanism, server, plain_done, oauth_refused = None, None, False, False
     try:
         while True:
             size = struct.unpack(">i", await reader.readexactly(4))[0]
@@ -129,7 +134,31 @@ async def handle(reader, writer):
                     n = struct.unpack(">i", body[at:at + 4])[0]
                     at += 4
                 auth = body[at:at + n]
-                if mechanism == "PLAIN":
+                if mechanism == "OAUTHBEARER" and oauth_refused:
+                    # The client's lone %x01 after our JSON status.
+                    log(f"OAUTHBEARER refused (client answered {auth!r})")
+                    writer.write(sasl_authenticate_response(version, cid, 58, "Authentication failed: the OAUTHBEARER token is invalid", b""))
+                    await writer.drain()
+                    return
+                elif mechanism == "OAUTHBEARER":
+                    # n,,^Aauth=Bearer <token>^A[key=value^A...]^A
+                    gs2, _, rest = auth.partition(b"\x01")
+                    pairs = [p for p in rest.split(b"\x01") if p]
+                    kv = dict(p.split(b"=", 1) for p in pairs if b"=" in p)
+                    well_formed = gs2 == b"n,," and auth.endswith(b"\x01\x01") and len(kv) == len(pairs)
+                    ok = well_formed and OAUTH_TOKEN and kv.get(b"auth") == b"Bearer " + OAUTH_TOKEN.encode()
+                    log("OAUTHBEARER extensions " + ",".join(f"{k.decode()}={v.decode()}" for k, v in sorted(kv.items()) if k != b"auth"))
+                    if ok:
+                        log("OAUTHBEARER ok")
+                        writer.write(sasl_authenticate_response(version, cid, 0, None, b""))
+                        await writer.drain()
+                        plain_done = True
+                    else:
+                        oauth_refused = True
+                        status = b'{"status":"invalid_token"}' if well_formed else b'{"status":"invalid_request"}'
+                        writer.write(sasl_authenticate_response(version, cid, 0, None, status))
+                        await writer.drain()
+                elif mechanism == "PLAIN":
                     _, user, password = auth.split(b"\x00", 2)
                     ok = USERS.get(user.decode()) == password.decode()
                     log(f"PLAIN {user.decode()} {'ok' if ok else 'refused'}")

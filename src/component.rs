@@ -230,6 +230,10 @@ impl wit::GuestProducer for ProducerResource {
     fn abort_transaction(&self, _now: u64) -> Result<(), wit::ProduceError> {
         self.transaction(TxnCall::Abort)
     }
+
+    fn set_oauthbearer_token(&self, token: String, lifetime: u64, extensions: Vec<(String, String)>, now: u64) -> Result<(), String> {
+        self.0.borrow_mut().set_oauthbearer_token(&token, lifetime, &extensions, now).map_err(|e| alloc::format!("{e}"))
+    }
 }
 
 impl ProducerResource {

@@ -203,6 +203,16 @@ pub struct Config {
     /// The Java client's way: `...LoginModule required username="u" password="p";`.
     #[serde(rename = "sasl.jaas.config")]
     pub sasl_jaas_config: Option<Secret>,
+    /// OAUTHBEARER: the bearer token (RFC 6750 b64token), sent until
+    /// replaced with `Producer::set_oauthbearer_token`.
+    #[serde(rename = "sasl.oauthbearer.token")]
+    pub sasl_oauthbearer_token: Option<Secret>,
+    /// OAUTHBEARER SASL extensions (KIP-342): `key=value,key=value`.
+    #[serde(rename = "sasl.oauthbearer.extensions")]
+    pub sasl_oauthbearer_extensions: Option<String>,
+    /// The extensions, parsed.
+    #[serde(skip)]
+    pub oauthbearer_extensions: Vec<(String, String)>,
     /// CA certificates (PEM) that sign the brokers' certificates; without
     /// it, the Mozilla root program's CAs.
     #[serde(rename = "ssl.ca.pem")]
@@ -219,6 +229,21 @@ pub struct Config {
     /// `none` (or empty): it need not.
     #[serde(rename = "ssl.endpoint.identification.algorithm")]
     pub ssl_endpoint_identification: String,
+    /// The client's certificate (PEM; intermediates may follow), for
+    /// brokers that require client certificates (mutual TLS).
+    #[serde(rename = "ssl.certificate.pem")]
+    pub ssl_certificate_pem: Option<String>,
+    /// Its private key (PEM: PKCS#8, SEC1 or PKCS#1; not encrypted).
+    #[serde(rename = "ssl.key.pem")]
+    pub ssl_key_pem: Option<Secret>,
+    /// File names a host reads into `ssl.certificate.pem` / `ssl.key.pem`.
+    #[serde(rename = "ssl.certificate.location")]
+    pub ssl_certificate_location: Option<String>,
+    #[serde(rename = "ssl.key.location")]
+    pub ssl_key_location: Option<String>,
+    /// Refused: encrypted keys are not supported.
+    #[serde(rename = "ssl.key.password")]
+    pub ssl_key_password: Option<Secret>,
     /// Built from the settings above with SSL / SASL_SSL.
     #[serde(skip)]
     pub tls: Option<alloc::sync::Arc<crate::tls::TlsSetup>>,
@@ -267,10 +292,18 @@ impl Default for Config {
             sasl_username: None,
             sasl_password: None,
             sasl_jaas_config: None,
+            sasl_oauthbearer_token: None,
+            sasl_oauthbearer_extensions: None,
+            oauthbearer_extensions: Vec::new(),
             ssl_ca_pem: None,
             ssl_ca_location: None,
             ssl_certificate_verification: true,
             ssl_endpoint_identification: "https".to_owned(),
+            ssl_certificate_pem: None,
+            ssl_key_pem: None,
+            ssl_certificate_location: None,
+            ssl_key_location: None,
+            ssl_key_password: None,
             tls: None,
             buffer_memory: 32 << 20,
             max_queued_records: 100_000,
@@ -367,28 +400,46 @@ impl Config {
         if protocol.uses_sasl() {
             let name = protocol.name();
             if self.sasl_mechanism.is_none() {
-                return err("sasl.mechanism", format!("is required with {name}: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512"));
+                return err("sasl.mechanism", format!("is required with {name}: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER"));
             }
-            if let Some(jaas) = &self.sasl_jaas_config {
+            if self.sasl_mechanism == Some(SaslMechanism::OauthBearer) {
+                if let Some(token) = &self.sasl_oauthbearer_token {
+                    crate::oauthbearer::check_token(token.expose())?;
+                }
+                if let Some(ext) = &self.sasl_oauthbearer_extensions {
+                    self.oauthbearer_extensions = crate::oauthbearer::parse_extensions(ext)?;
+                }
+            }
+            let oauth = self.sasl_mechanism == Some(SaslMechanism::OauthBearer);
+            if let Some(jaas) = self.sasl_jaas_config.as_ref().filter(|_| !oauth) {
                 let (user, password) = jaas_credentials(jaas.expose())
                     .ok_or_else(|| ConfigError { key: "sasl.jaas.config".into(), reason: "has no username=\"...\" and password=\"...\"".into() })?;
                 self.sasl_username.get_or_insert(user);
                 self.sasl_password.get_or_insert(Secret::new(&password));
             }
-            if self.sasl_username.is_none() {
+            if oauth {
+                // A token, not a user name and password.
+            } else if self.sasl_username.is_none() {
                 return err("sasl.username", format!("is required with {name}"));
-            }
-            if self.sasl_password.is_none() {
+            } else if self.sasl_password.is_none() {
                 return err("sasl.password", format!("is required with {name}"));
             }
         }
         if protocol.uses_tls() {
-            if self.ssl_ca_location.is_some() && self.ssl_ca_pem.is_none() {
-                return err(
-                    "ssl.ca.location",
-                    "names a file, and the producer core reads no files: the host reads it and passes its contents as ssl.ca.pem".into(),
-                );
+            for (location, set, pem) in [
+                ("ssl.ca.location", &self.ssl_ca_location, self.ssl_ca_pem.is_some()),
+                ("ssl.certificate.location", &self.ssl_certificate_location, self.ssl_certificate_pem.is_some()),
+                ("ssl.key.location", &self.ssl_key_location, self.ssl_key_pem.is_some()),
+            ] {
+                if set.is_some() && !pem {
+                    let pem_key = location.replace(".location", ".pem");
+                    return err(
+                        location,
+                        format!("names a file, and the producer core reads no files: the host reads it and passes its contents as {pem_key}"),
+                    );
+                }
             }
+            let client = self.client_identity()?;
             let verification = match (self.ssl_certificate_verification, self.ssl_endpoint_identification.to_ascii_lowercase().as_str()) {
                 (false, _) => crate::tls::Verification::None,
                 (true, "https") => crate::tls::Verification::Full,
@@ -399,7 +450,7 @@ impl Config {
                 Some(pem) => crate::tls::root_store(pem).map_err(|reason| ConfigError { key: "ssl.ca.pem".into(), reason })?,
                 None => crate::tls::default_roots(),
             };
-            let setup = crate::tls::TlsSetup::new(roots, verification).map_err(|reason| ConfigError { key: "security.protocol".into(), reason })?;
+            let setup = crate::tls::TlsSetup::new(roots, verification, client).map_err(|reason| ConfigError { key: "security.protocol".into(), reason })?;
             self.tls = Some(alloc::sync::Arc::new(setup));
         }
         if self.max_queued_records == 0 {
@@ -416,6 +467,27 @@ impl Config {
             );
         }
         Ok(())
+    }
+}
+
+impl Config {
+    /// `ssl.certificate.pem` and `ssl.key.pem`, both or neither.
+    fn client_identity(&self) -> Result<Option<alloc::sync::Arc<rustls::sign::CertifiedKey>>, ConfigError> {
+        let err = |key: &str, reason: String| Err(ConfigError { key: key.to_owned(), reason });
+        if self.ssl_key_password.is_some() {
+            return err(
+                "ssl.key.password",
+                "is not supported: encrypted private keys are not; give ssl.key.pem unencrypted (e.g. openssl pkey -in key.pem -out plain-key.pem)".into(),
+            );
+        }
+        match (&self.ssl_certificate_pem, &self.ssl_key_pem) {
+            (None, None) => Ok(None),
+            (Some(_), None) => err("ssl.key.pem", "is required with ssl.certificate.pem (or ssl.key.location with ssl.certificate.location): the certificate's private key".into()),
+            (None, Some(_)) => err("ssl.certificate.pem", "is required with ssl.key.pem (or ssl.certificate.location with ssl.key.location): the key's certificate".into()),
+            (Some(cert), Some(key)) => crate::tls::client_identity(cert, key.expose())
+                .map(Some)
+                .map_err(|(key, reason)| ConfigError { key: key.into(), reason }),
+        }
     }
 }
 

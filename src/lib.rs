@@ -44,6 +44,7 @@ pub mod connection;
 pub mod driver;
 pub mod error_codes;
 pub mod metadata;
+pub mod oauthbearer;
 pub mod packed;
 pub mod partitioner;
 pub mod producer;

@@ -1,6 +1,7 @@
 //! SASL authentication of a broker connection (`security.protocol`
-//! SASL_PLAINTEXT): PLAIN (RFC 4616) and SCRAM-SHA-256 / SCRAM-SHA-512
-//! (RFC 5802, RFC 7677), as the client side of SaslHandshake +
+//! SASL_PLAINTEXT): PLAIN (RFC 4616), SCRAM-SHA-256 / SCRAM-SHA-512
+//! (RFC 5802, RFC 7677) and OAUTHBEARER (RFC 7628; the token's handling is
+//! in `crate::oauthbearer`), as the client side of SaslHandshake +
 //! SaslAuthenticate. Pure computation: the client nonce comes from entropy
 //! the host supplies. Secrets never appear in errors or debug output.
 
@@ -23,6 +24,8 @@ pub enum Mechanism {
     ScramSha256,
     #[serde(rename = "SCRAM-SHA-512")]
     ScramSha512,
+    #[serde(rename = "OAUTHBEARER")]
+    OauthBearer,
 }
 
 impl Mechanism {
@@ -31,6 +34,7 @@ impl Mechanism {
             Mechanism::Plain => "PLAIN",
             Mechanism::ScramSha256 => "SCRAM-SHA-256",
             Mechanism::ScramSha512 => "SCRAM-SHA-512",
+            Mechanism::OauthBearer => "OAUTHBEARER",
         }
     }
 }
@@ -63,6 +67,9 @@ pub struct SaslError(pub String);
 pub enum SaslClient {
     Plain { done: bool },
     Scram(Scram),
+    /// The first message (the token) is sent; `server_error` holds the
+    /// server's JSON error (RFC 7628 section 3.2.2), once one came.
+    OauthBearer { server_error: Option<String> },
 }
 
 /// SCRAM client state, generic over the hash by function pointers.
@@ -91,6 +98,7 @@ impl SaslClient {
             Mechanism::Plain => SaslClient::Plain { done: false },
             Mechanism::ScramSha256 => SaslClient::Scram(Scram::new(ScramHash::Sha256, username, password, &B64.encode(nonce_bytes))),
             Mechanism::ScramSha512 => SaslClient::Scram(Scram::new(ScramHash::Sha512, username, password, &B64.encode(nonce_bytes))),
+            Mechanism::OauthBearer => SaslClient::OauthBearer { server_error: None },
         }
     }
 
@@ -107,6 +115,8 @@ impl SaslClient {
                 m
             }
             SaslClient::Scram(s) => s.client_first(),
+            // Its first message is the token's: `crate::oauthbearer`.
+            SaslClient::OauthBearer { .. } => Vec::new(),
         }
     }
 
@@ -118,6 +128,23 @@ impl SaslClient {
             SaslClient::Plain { done: true } => Ok(None),
             SaslClient::Plain { done: false } => Err(SaslError("PLAIN: unexpected server message".into())),
             SaslClient::Scram(s) => s.step(server),
+            SaslClient::OauthBearer { server_error: Some(e) } => Err(SaslError(alloc::format!("OAUTHBEARER: the broker refused the token: {e}"))),
+            SaslClient::OauthBearer { .. } if server.is_empty() => Ok(None),
+            SaslClient::OauthBearer { server_error } => {
+                // RFC 7628 3.2.2: the server's JSON error, answered with a
+                // lone %x01; the broker then fails the exchange.
+                *server_error = Some(String::from_utf8_lossy(server).into_owned());
+                Ok(Some(alloc::vec![1]))
+            }
+        }
+    }
+
+    /// The server's error message (OAUTHBEARER's JSON status), if one came
+    /// before the broker failed the exchange.
+    pub fn server_error(&self) -> Option<&str> {
+        match self {
+            SaslClient::OauthBearer { server_error } => server_error.as_deref(),
+            _ => None,
         }
     }
 }

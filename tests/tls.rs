@@ -53,6 +53,62 @@ impl Ca {
     }
 }
 
+impl Ca {
+    /// A client certificate signed by this CA, for a new key of `alg` (or
+    /// the given PKCS#8 key): (certificate PEM, key PEM in PKCS#8).
+    fn client(&self, alg: &'static rcgen::SignatureAlgorithm, key: Option<&str>) -> (String, String) {
+        let key = match key {
+            Some(pem) => KeyPair::from_pem(pem).unwrap(),
+            None => KeyPair::generate_for(alg).unwrap(),
+        };
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.distinguished_name.push(DnType::CommonName, "producer");
+        (params.signed_by(&key, &self.cert, &self.key).unwrap().pem(), key.serialize_pem())
+    }
+
+    /// As [`Ca::server`], requiring a client certificate signed by
+    /// `clients`.
+    fn server_requiring_clients(&self, names: &[&str], clients: &Ca) -> Arc<rustls::ServerConfig> {
+        let key = KeyPair::generate().unwrap();
+        let params = CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
+        let cert = params.signed_by(&key, &self.cert, &self.key).unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(clients.cert.der().clone()).unwrap();
+        let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone()).build().unwrap();
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(
+                vec![cert.der().clone(), self.cert.der().clone()],
+                rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+            )
+            .unwrap();
+        Arc::new(config)
+    }
+}
+
+/// The SEC1 form (`BEGIN EC PRIVATE KEY`) of an EC PKCS#8 key: the
+/// ECPrivateKey its privateKey OCTET STRING wraps.
+fn sec1_of(pkcs8_pem: &str) -> String {
+    use base64::Engine;
+    use rustls::pki_types::pem::PemObject;
+    let der = rustls::pki_types::PrivatePkcs8KeyDer::from_pem_slice(pkcs8_pem.as_bytes()).unwrap();
+    let der = der.secret_pkcs8_der();
+    let mut at = if der[1] == 0x81 { 3 } else { 2 };
+    at += 3; // INTEGER 0
+    at += 2 + der[at + 1] as usize; // AlgorithmIdentifier
+    assert_eq!(der[at], 0x04, "the privateKey OCTET STRING");
+    let (len, start) = if der[at + 1] == 0x81 { (der[at + 2] as usize, at + 3) } else { (der[at + 1] as usize, at + 2) };
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&der[start..start + len]);
+    let lines: Vec<&str> = b64.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
+    format!("-----BEGIN EC PRIVATE KEY-----\n{}\n-----END EC PRIVATE KEY-----\n", lines.join("\n"))
+}
+
+const RSA_PKCS8: &str = include_str!("data/test-client-rsa2048.pkcs8.pem");
+const RSA_PKCS1: &str = include_str!("data/test-client-rsa2048.pkcs1.pem");
+
 const BROKERS: [&str; 3] = ["broker-0", "broker-1", "broker-2"];
 
 fn producer(sim: &Sim, extra: &[(&str, &str)]) -> Producer {
@@ -419,5 +475,84 @@ fn every_cipher_suite_interoperates_with_ring() {
             sim.check_delivery(true);
             assert!(sim.tls_errors.is_empty(), "{suite:?}: {:?}", sim.tls_errors);
         }
+    }
+}
+
+#[test]
+fn client_certificates_of_every_supported_kind_are_accepted_by_a_broker_that_requires_them() {
+    let ca = Ca::new("broker CA");
+    let clients = Ca::new("client CA");
+    let p256 = clients.client(&rcgen::PKCS_ECDSA_P256_SHA256, None);
+    let p384 = clients.client(&rcgen::PKCS_ECDSA_P384_SHA384, None);
+    let rsa = clients.client(&rcgen::PKCS_RSA_SHA256, Some(RSA_PKCS8));
+    let ed25519 = clients.client(&rcgen::PKCS_ED25519, None);
+    let cases = [
+        ("P-256 PKCS#8", p256.0.clone(), p256.1.clone()),
+        ("P-256 SEC1", p256.0.clone(), sec1_of(&p256.1)),
+        ("P-384 PKCS#8", p384.0.clone(), p384.1.clone()),
+        ("P-384 SEC1", p384.0, sec1_of(&p384.1)),
+        ("RSA 2048 PKCS#8", rsa.0.clone(), RSA_PKCS8.to_string()),
+        ("RSA 2048 PKCS#1", rsa.0, RSA_PKCS1.to_string()),
+        ("Ed25519", ed25519.0, ed25519.1),
+    ];
+    for (name, cert, key) in cases {
+        let mut sim = Sim::new(2, &[("t", 4)]);
+        sim.tls = Some(ca.server_requiring_clients(&BROKERS, &clients));
+        let mut p = producer(&sim, &[("ssl.ca.pem", &ca.pem()), ("ssl.certificate.pem", &cert), ("ssl.key.pem", &key)]);
+        let ids = sim.send_n(&mut p, "t", 300);
+        sim.run(&mut p, sim.now + 10_000);
+        sim.assert_one_report_each(ids.iter().copied());
+        assert!(sim.reports.iter().all(|r| r.error.is_none()), "{name}: {:?}", sim.reports.iter().find(|r| r.error.is_some()));
+        sim.check_delivery(true);
+        assert!(sim.tls_errors.is_empty(), "{name}: {:?}", sim.tls_errors);
+    }
+}
+
+#[test]
+fn a_client_certificate_the_broker_does_not_trust_fails_every_record_once_naming_the_alert() {
+    let ca = Ca::new("broker CA");
+    let clients = Ca::new("client CA");
+    let stranger = Ca::new("unknown client CA").client(&rcgen::PKCS_ECDSA_P256_SHA256, None);
+    let mut sim = Sim::new(1, &[("t", 2)]);
+    sim.tls = Some(ca.server_requiring_clients(&BROKERS, &clients));
+    let mut p = producer(&sim, &[("ssl.ca.pem", &ca.pem()), ("ssl.certificate.pem", &stranger.0), ("ssl.key.pem", &stranger.1)]);
+    let ids = sim.send_n(&mut p, "t", 20);
+    sim.run(&mut p, sim.now + 10_000);
+    assert_all_refused(&sim, &ids, "the broker refused the client certificate (TLS alert UnknownCA)");
+    let message = &sim.reports[0].error.as_ref().unwrap().message;
+    assert!(message.contains("ssl.certificate.pem") && message.contains("ssl.certificate.location"), "{message}");
+    assert!(sim.tls_errors.iter().any(|e| e.contains("UnknownIssuer")), "the broker refused it: {:?}", sim.tls_errors);
+    assert!(sim.connects <= 15, "{} connection attempts in 10 s", sim.connects);
+}
+
+#[test]
+fn no_client_certificate_at_a_broker_that_requires_one_says_to_set_ssl_certificate_pem() {
+    let ca = Ca::new("broker CA");
+    let clients = Ca::new("client CA");
+    // TLS 1.3 (the broker checks the certificate after the client's
+    // Finished) and TLS 1.2 (during the handshake).
+    for tls12 in [false, true] {
+        let mut sim = Sim::new(1, &[("t", 2)]);
+        let mut server = (*ca.server_requiring_clients(&BROKERS, &clients)).clone();
+        if tls12 {
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let mut roots = rustls::RootCertStore::empty();
+            roots.add(clients.cert.der().clone()).unwrap();
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone()).build().unwrap();
+            let key = KeyPair::generate().unwrap();
+            let cert = CertificateParams::new(BROKERS.map(String::from).to_vec()).unwrap().signed_by(&key, &ca.cert, &ca.key).unwrap();
+            server = rustls::ServerConfig::builder_with_provider(provider)
+                .with_protocol_versions(&[&rustls::version::TLS12])
+                .unwrap()
+                .with_client_cert_verifier(verifier)
+                .with_single_cert(vec![cert.der().clone()], rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()))
+                .unwrap();
+        }
+        sim.tls = Some(Arc::new(server));
+        let mut p = producer(&sim, &[("ssl.ca.pem", &ca.pem())]);
+        let ids = sim.send_n(&mut p, "t", 10);
+        sim.run(&mut p, sim.now + 5_000);
+        assert_all_refused(&sim, &ids, "the broker requires a client certificate (TLS alert CertificateRequired): set ssl.certificate.pem and ssl.key.pem");
+        assert!(sim.tls_errors.iter().any(|e| e.contains("peer sent no certificates")), "tls12 {tls12}: {:?}", sim.tls_errors);
     }
 }

@@ -264,4 +264,11 @@ impl wit::GuestProducer for ClientProducer {
     fn abort_transaction(&self, timeout_ms: u64) -> Result<(), types::ProduceError> {
         self.transaction(TxnCall::Abort, timeout_ms)
     }
+
+    fn set_oauthbearer_token(&self, token: String, lifetime_ms: u64, extensions: Vec<(String, String)>) -> Result<(), wit::ConfigError> {
+        let mut inner = self.0.borrow_mut();
+        let d = &mut inner.driver;
+        let now = d.io.now_ms();
+        d.engine.set_oauthbearer_token(&token, lifetime_ms, &extensions, now).map_err(|e| wit::ConfigError { key: e.key, reason: e.reason })
+    }
 }

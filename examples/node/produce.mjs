@@ -31,9 +31,12 @@ if (!bootstrap) {
 }
 const config = [['bootstrap.servers', bootstrap], ['client.id', 'kafka-produce-node']];
 args.forEach((a, i) => { if (a === '-X') { const [k, ...v] = args[i + 1].split('='); config.push([k, v.join('=')]); } });
-// The component reads no files: the CA file for TLS is read here.
-const ca = config.findIndex(([k]) => k === 'ssl.ca.location');
-if (ca >= 0 && !config.some(([k]) => k === 'ssl.ca.pem')) config[ca] = ['ssl.ca.pem', readFileSync(config[ca][1], 'utf8')];
+// The component reads no files: the TLS files (CA, client certificate
+// and key) are read here and passed as their *.pem settings.
+for (const [location, pem] of [['ssl.ca.location', 'ssl.ca.pem'], ['ssl.certificate.location', 'ssl.certificate.pem'], ['ssl.key.location', 'ssl.key.pem']]) {
+  const i = config.findIndex(([k]) => k === location);
+  if (i >= 0 && !config.some(([k]) => k === pem)) config[i] = [pem, readFileSync(config[i][1], 'utf8')];
+}
 
 // Records as [key, value] byte arrays.
 const enc = new TextEncoder();

@@ -127,6 +127,11 @@ impl ClientHost {
         }
     }
 
+    pub fn set_oauthbearer_token(&mut self, token: &str, lifetime_ms: u64, extensions: &[(String, String)]) -> Result<Result<(), ConfigError>> {
+        let p = self.producer();
+        Ok(self.bindings.kafka_producer_client_producer().producer().call_set_oauthbearer_token(&mut self.store, p, token, lifetime_ms, extensions)?)
+    }
+
     pub fn send(&mut self, topic: &str, record: &KafkaRecord) -> Result<Result<u64, ProduceError>> {
         let p = self.producer();
         Ok(self.bindings.kafka_producer_client_producer().producer().call_send(&mut self.store, p, topic, record)?)

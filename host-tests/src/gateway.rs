@@ -38,6 +38,11 @@ impl Gateway {
 /// for `mechanisms`; Tansu advertises `advertised` (a front before the
 /// gateway), else the gateway's port. Topic "secure" has 2 partitions.
 pub fn sasl_gateway(advertised: Option<u16>, mechanisms: &str) -> (Broker, Gateway) {
+    sasl_gateway_with_token(advertised, mechanisms, "")
+}
+
+/// As [`sasl_gateway`], OAUTHBEARER accepting `token` (and no other).
+pub fn sasl_gateway_with_token(advertised: Option<u16>, mechanisms: &str, token: &str) -> (Broker, Gateway) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let broker = Broker::start_advertising(Some(advertised.unwrap_or(port))).unwrap();
     broker.create_topic("secure", 2).unwrap();
@@ -45,6 +50,7 @@ pub fn sasl_gateway(advertised: Option<u16>, mechanisms: &str) -> (Broker, Gatew
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/sasl_gateway.py");
     let mut child = Command::new(python)
         .args([script, &port.to_string(), &broker.port.to_string(), mechanisms, "alice:s3cret-pw", "bob:other-pw"])
+        .env("GATEWAY_OAUTHBEARER_TOKEN", token)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

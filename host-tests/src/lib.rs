@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use anyhow::{bail, ensure, Context, Result};
-pub use gateway::{sasl_gateway, Gateway};
+pub use gateway::{sasl_gateway, sasl_gateway_with_token, Gateway};
 pub use kafka_producer_host::broker::Broker;
 pub use kafka_producer_host::{now_ms, Client, DeliveryReport, ErrorKind, Header, KafkaRecord, ProduceError, Runtime, TxnCall};
 
@@ -76,6 +76,22 @@ pub fn read_back_secure(
     sasl: Option<(&str, &str, &str)>,
     tls: Option<(&std::path::Path, bool)>,
 ) -> Result<Vec<ReadRecord>> {
+    read_back_as(reader, bootstrap, topic, partitions, expect, sasl, tls, None)
+}
+
+/// As [`read_back_secure`], the reader presenting a client certificate
+/// (certificate file, key file) to a broker that requires one.
+#[allow(clippy::too_many_arguments)]
+pub fn read_back_as(
+    reader: Reader,
+    bootstrap: &str,
+    topic: &str,
+    partitions: u32,
+    expect: usize,
+    sasl: Option<(&str, &str, &str)>,
+    tls: Option<(&std::path::Path, bool)>,
+    client_cert: Option<(&std::path::Path, &std::path::Path)>,
+) -> Result<Vec<ReadRecord>> {
     let python = std::env::var("KPC_PYTHON").unwrap_or_else(|_| "python3".into());
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/reader.py");
     let which = match reader {
@@ -92,6 +108,9 @@ pub fn read_back_secure(
         if !check_hostname {
             cmd.env("READER_SSL_NO_HOSTNAME_CHECK", "1");
         }
+    }
+    if let Some((cert, key)) = client_cert {
+        cmd.env("READER_SSL_CERTFILE", cert).env("READER_SSL_KEYFILE", key);
     }
     let out = cmd
         .output()

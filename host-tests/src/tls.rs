@@ -40,9 +40,40 @@ impl Ca {
         path
     }
 
+    /// A client certificate signed by this CA and its key (ECDSA P-256,
+    /// PKCS#8), in files: (certificate, key), for `ssl.certificate.location`
+    /// / `ssl.key.location` and the readers.
+    pub fn client_files(&self, name: &str) -> (PathBuf, PathBuf) {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.distinguished_name.push(DnType::CommonName, name);
+        let cert = params.signed_by(&key, &self.cert, &self.key).unwrap();
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let base = std::env::temp_dir().join(format!("kpc-client-{name}-{}-{n}", std::process::id()));
+        let (cert_file, key_file) = (base.with_extension("crt"), base.with_extension("key"));
+        std::fs::write(&cert_file, cert.pem()).unwrap();
+        std::fs::write(&key_file, key.serialize_pem()).unwrap();
+        (cert_file, key_file)
+    }
+
+    /// As [`Ca::server`], requiring a client certificate signed by
+    /// `clients` (mutual TLS; rustls's `WebPkiClientVerifier`).
+    pub fn server_requiring_clients(&self, names: &[&str], clients: &Ca) -> Arc<rustls::ServerConfig> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(clients.cert.der().clone()).unwrap();
+        let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider).build().unwrap();
+        self.server_with(names, verifier)
+    }
+
     /// A server configuration whose certificate (signed by this CA) names
     /// `names`: DNS names or IP addresses.
     pub fn server(&self, names: &[&str]) -> Arc<rustls::ServerConfig> {
+        self.server_with(names, rustls::server::WebPkiClientVerifier::no_client_auth())
+    }
+
+    fn server_with(&self, names: &[&str], clients: Arc<dyn rustls::server::danger::ClientCertVerifier>) -> Arc<rustls::ServerConfig> {
         let key = KeyPair::generate().unwrap();
         let params = CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
         let cert = params.signed_by(&key, &self.cert, &self.key).unwrap();
@@ -50,7 +81,7 @@ impl Ca {
         let config = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .unwrap()
-            .with_no_client_auth()
+            .with_client_cert_verifier(clients)
             .with_single_cert(
                 vec![cert.der().clone(), self.cert.der().clone()],
                 rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
@@ -68,6 +99,16 @@ pub fn secure_cluster(ca: &Ca, names: &[&str], topic: &str, partitions: u32) -> 
     let broker = Broker::start_advertising(Some(listener.local_addr().unwrap().port())).unwrap();
     broker.create_topic(topic, partitions).unwrap();
     let front = TlsProxy::start(listener, broker.port, ca.server(names));
+    (broker, front)
+}
+
+/// As [`secure_cluster`], the front requiring client certificates signed
+/// by `clients`.
+pub fn secure_cluster_requiring_clients(ca: &Ca, clients: &Ca, names: &[&str], topic: &str, partitions: u32) -> (Broker, TlsProxy) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let broker = Broker::start_advertising(Some(listener.local_addr().unwrap().port())).unwrap();
+    broker.create_topic(topic, partitions).unwrap();
+    let front = TlsProxy::start(listener, broker.port, ca.server_requiring_clients(names, clients));
     (broker, front)
 }
 

@@ -332,3 +332,34 @@ fn the_client_world_commits_transactions() {
     assert_eq!(verify(&produced, &read, true).unwrap(), 0, "every offset reported");
     host.drop_producer().unwrap();
 }
+
+#[test]
+fn the_client_world_authenticates_with_the_oauthbearer_token_it_is_given() {
+    const TOKEN: &str = "client-world.token-1";
+    let (_broker, gw) = sasl_gateway_with_token(None, "OAUTHBEARER,PLAIN", TOKEN);
+    let bootstrap = format!("127.0.0.1:{}", gw.port);
+    let mut host = ClientHost::new().unwrap();
+    // No token in the configuration: the application supplies it.
+    open(&mut host, &[("bootstrap.servers", &bootstrap), ("security.protocol", "SASL_PLAINTEXT"), ("sasl.mechanism", "OAUTHBEARER")]);
+    let in_ten_minutes = now_ms() + 600_000;
+    let e = host.set_oauthbearer_token("two words", in_ten_minutes, &[]).unwrap().expect_err("malformed");
+    assert_eq!(e.key, "sasl.oauthbearer.token");
+    assert!(!e.reason.contains("two words"), "{}", e.reason);
+    let e = host.set_oauthbearer_token(TOKEN, now_ms() - 1, &[]).unwrap().expect_err("expired");
+    assert!(e.key == "sasl.oauthbearer.token" && e.reason.contains("expired"), "{}: {}", e.key, e.reason);
+    let e = host.set_oauthbearer_token(TOKEN, in_ten_minutes, &[("auth".into(), "x".into())]).unwrap().expect_err("reserved key");
+    assert_eq!(e.key, "sasl.oauthbearer.extensions");
+    host.set_oauthbearer_token(TOKEN, in_ten_minutes, &[("traceId".into(), "cw-1".into())]).unwrap().expect("token set");
+
+    let records: Vec<KafkaRecord> = (0..500).map(|i| keyed(format!("key-{}", i % 97).as_bytes(), format!("value-{i}").as_bytes())).collect();
+    let batch: Vec<_> = records.iter().map(client_world::to_client).collect();
+    assert!(host.send_batch("secure", &batch).unwrap().iter().all(|o| o.is_ok()));
+    assert!(host.flush(60_000).unwrap(), "flush left records unreported");
+    let reports: Vec<_> = host.poll_reports(0).unwrap().into_iter().map(client_world::to_host).collect();
+    assert_eq!(reports.iter().map(|r| r.records.len()).sum::<usize>(), 500);
+    assert!(reports.iter().all(|r| r.error.is_none()), "{:?}", reports.iter().find(|r| r.error.is_some()));
+    assert!(gw.authenticated("OAUTHBEARER") >= 1 && gw.lines("OAUTHBEARER extensions traceId=cw-1") >= 1, "{:?}", gw.log.lock().unwrap());
+    let read = read_back_secure(Reader::Confluent, &bootstrap, "secure", 2, 500, Some(("PLAIN", "alice", "s3cret-pw")), None).unwrap();
+    verify_numbered(&read, 500).unwrap();
+    host.drop_producer().unwrap();
+}

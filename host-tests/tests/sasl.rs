@@ -82,3 +82,60 @@ fn a_mechanism_the_broker_does_not_offer_is_reported() {
     assert_eq!(e.kind, ErrorKind::Authentication);
     assert!(e.message.contains("PLAIN") && e.message.contains("SCRAM-SHA-512"), "{}", e.message);
 }
+
+// ---- OAUTHBEARER: a token the application supplies (here, with -X) ----
+
+const TOKEN: &str = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhbGljZSJ9.kpc-test-token_~+/=";
+
+/// `kafka-produce` (the wasmtime embedding's command) with the `-X` flags
+/// a user gives it: 1,000 keyed lines to the gateway's "secure" topic.
+fn produce_with_token(port: u16, token: &str) -> host_tests::cli::Ran {
+    let bootstrap = format!("127.0.0.1:{port}");
+    let token = format!("sasl.oauthbearer.token={token}");
+    let input: String = (0..1_000).map(|i| format!("key-{}\tvalue-{i}\n", i % 97)).collect();
+    host_tests::cli::Cli::Produce.run(
+        &[
+            "-b", &bootstrap, "-t", "secure", "-K", "\t",
+            "-X", "security.protocol=SASL_PLAINTEXT",
+            "-X", "sasl.mechanism=OAUTHBEARER",
+            "-X", &token,
+            "-X", "sasl.oauthbearer.extensions=traceId=kpc-1,logicalCluster=lkc-test",
+            "-X", "delivery.timeout.ms=60000",
+        ],
+        input.as_bytes(),
+    )
+}
+
+#[test]
+fn oauthbearer_with_a_token_from_the_command_line_delivers_every_record() {
+    let (_broker, gw) = sasl_gateway_with_token(None, "OAUTHBEARER,PLAIN", TOKEN);
+    let ran = produce_with_token(gw.port, TOKEN).expect(0);
+    host_tests::cli::assert_summary(&format!("{}{}", ran.out(), ran.stderr), 1_000, 1_000, 0);
+    assert!(gw.authenticated("OAUTHBEARER") >= 1, "{:?}", gw.log.lock().unwrap());
+    assert!(gw.lines("OAUTHBEARER extensions logicalCluster=lkc-test,traceId=kpc-1") >= 1, "{:?}", gw.log.lock().unwrap());
+    assert_eq!(gw.lines("refused"), 0);
+    // The reader goes through the same gateway (with PLAIN).
+    let bootstrap = format!("127.0.0.1:{}", gw.port);
+    let read = read_back_secure(Reader::Confluent, &bootstrap, "secure", 2, 1_000, Some(("PLAIN", "alice", "s3cret-pw")), None).unwrap();
+    verify_numbered(&read, 1_000).unwrap();
+}
+
+#[test]
+fn a_wrong_oauthbearer_token_fails_every_record_quoting_the_broker() {
+    let (_broker, gw) = sasl_gateway_with_token(None, "OAUTHBEARER,PLAIN", TOKEN);
+    let start = Instant::now();
+    let ran = produce_with_token(gw.port, "not-the-token");
+    assert_ne!(ran.code, 0);
+    assert!(start.elapsed() < Duration::from_secs(30), "failed at the refusal, not after a timeout");
+    let all = format!("{}{}", ran.out(), ran.stderr);
+    host_tests::cli::assert_summary(&all, 1_000, 0, 1_000);
+    // The broker's message and its RFC 7628 status, never the token.
+    assert!(all.contains("SASL authentication failed: SASL_AUTHENTICATION_FAILED: Authentication failed: the OAUTHBEARER token is invalid"), "{all}");
+    assert!(all.contains(r#"{"status":"invalid_token"}"#), "{all}");
+    assert!(!all.contains("not-the-token"), "the token leaked: {all}");
+    assert!(gw.lines("OAUTHBEARER refused") >= 1, "{:?}", gw.log.lock().unwrap());
+    // A malformed token is a configuration error naming the key.
+    let ran = produce_with_token(gw.port, "two words");
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert!(ran.stderr.contains("sasl.oauthbearer.token") && !ran.stderr.contains("two words"), "{}", ran.stderr);
+}

@@ -6,7 +6,7 @@
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use host_tests::tls::{secure_cluster, Ca, TlsProxy};
+use host_tests::tls::{secure_cluster, secure_cluster_requiring_clients, Ca, TlsProxy};
 use host_tests::*;
 
 #[test]
@@ -178,4 +178,89 @@ fn a_broker_that_picks_aes_256_gcm_by_its_own_order_gets_every_record_byte_exact
         let read = read_back_secure(Reader::Confluent, &bootstrap, "aes", 3, n, None, Some((&ca_file, true))).unwrap();
         assert_eq!(verify(&produced, &read, true).unwrap(), 0, "{choice:?}");
     }
+}
+
+// ---- mutual TLS: the front requires client certificates ----
+
+#[test]
+fn mutual_tls_with_location_keys_delivers_every_record_byte_exact() {
+    let ca = Ca::new("kpc test CA");
+    let clients = Ca::new("kpc client CA");
+    let (_broker, front) = secure_cluster_requiring_clients(&ca, &clients, &["127.0.0.1"], "secure", 3);
+    let ca_file = ca.pem_file();
+    let (cert, key) = clients.client_files("producer");
+    let bootstrap = format!("127.0.0.1:{}", front.port);
+    // The *.location keys: the example host reads the files for the component.
+    let mut c = client(&[
+        ("bootstrap.servers", &bootstrap),
+        ("security.protocol", "SSL"),
+        ("ssl.ca.location", ca_file.to_str().unwrap()),
+        ("ssl.certificate.location", cert.to_str().unwrap()),
+        ("ssl.key.location", key.to_str().unwrap()),
+    ]);
+    let n = 1_500;
+    let produced = produce_all(&mut c, "secure", mixed_records(n), 500).unwrap();
+    assert!(front.handshakes.load(Ordering::Relaxed) >= 1, "no TLS handshake");
+    assert!(front.errors.lock().unwrap().is_empty(), "{:?}", front.errors.lock().unwrap());
+    // The reader needs a client certificate of its own.
+    let (reader_cert, reader_key) = clients.client_files("reader");
+    let read = read_back_as(Reader::Confluent, &bootstrap, "secure", 3, n, None, Some((&ca_file, true)), Some((&reader_cert, &reader_key))).unwrap();
+    assert_eq!(verify(&produced, &read, true).unwrap(), 0);
+}
+
+/// Sends 20 records to a front requiring client certificates and expects
+/// each to fail once, fast, with an authentication error containing `why`.
+fn refused_client(config: &[(&str, &str)], front: &TlsProxy, why: &str) {
+    let mut c = client(config);
+    let records: Vec<KafkaRecord> = (0..20).map(|i| keyed(b"k", format!("v{i}").as_bytes())).collect();
+    assert!(c.send("secure", &records).unwrap().rejected.is_empty());
+    let start = Instant::now();
+    let reports = c.flush_and_wait(Duration::from_secs(30)).unwrap();
+    assert!(start.elapsed() < Duration::from_secs(10), "failed at the handshake, not after a timeout");
+    assert_eq!(reports.iter().map(|r| r.records.len()).sum::<usize>(), 20, "one report per record");
+    for r in &reports {
+        let e = r.error.as_ref().expect("no record may be delivered");
+        assert_eq!(e.kind, ErrorKind::Authentication, "{}", e.message);
+        assert!(e.message.contains("TLS handshake with 127.0.0.1:") && e.message.contains(why), "{}", e.message);
+    }
+    // The front logs its refusal after sending the alert.
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while front.errors.lock().unwrap().is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!front.errors.lock().unwrap().is_empty(), "the front refused nothing");
+}
+
+#[test]
+fn an_unknown_or_missing_client_certificate_fails_fast_saying_so() {
+    let ca = Ca::new("kpc test CA");
+    let clients = Ca::new("kpc client CA");
+    let (_broker, front) = secure_cluster_requiring_clients(&ca, &clients, &["127.0.0.1"], "secure", 1);
+    let bootstrap = format!("127.0.0.1:{}", front.port);
+    let pem = ca.pem();
+    let (cert, key) = Ca::new("stranger CA").client_files("stranger");
+    let base = [("bootstrap.servers", bootstrap.as_str()), ("security.protocol", "SSL"), ("ssl.ca.pem", pem.as_str()), ("delivery.timeout.ms", "60000")];
+    let mut with_cert = base.to_vec();
+    with_cert.extend([("ssl.certificate.location", cert.to_str().unwrap()), ("ssl.key.location", key.to_str().unwrap())]);
+    refused_client(&with_cert, &front, "the broker refused the client certificate (TLS alert UnknownCA)");
+    assert!(front.errors.lock().unwrap().iter().any(|e| e.contains("UnknownIssuer")), "{:?}", front.errors.lock().unwrap());
+    refused_client(&base, &front, "the broker requires a client certificate (TLS alert CertificateRequired): set ssl.certificate.pem");
+}
+
+#[test]
+fn unreadable_or_mismatched_client_certificate_files_are_config_errors() {
+    let clients = Ca::new("kpc client CA");
+    let (cert, _) = clients.client_files("a");
+    let (_, other_key) = clients.client_files("b");
+    let open = |pairs: &[(&str, &str)]| {
+        let mut all = vec![("bootstrap.servers", "127.0.0.1:1"), ("security.protocol", "SSL")];
+        all.extend_from_slice(pairs);
+        Client::new(runtime(), &all).unwrap().err().expect("refused")
+    };
+    let e = open(&[("ssl.certificate.location", "/nonexistent/client.crt"), ("ssl.key.location", other_key.to_str().unwrap())]);
+    assert!(e.contains("ssl.certificate.location") && e.contains("/nonexistent/client.crt"), "{e}");
+    let e = open(&[("ssl.certificate.location", cert.to_str().unwrap()), ("ssl.key.location", other_key.to_str().unwrap())]);
+    assert!(e.contains("ssl.key.pem") && e.contains("does not match"), "{e}");
+    let e = open(&[("ssl.certificate.location", cert.to_str().unwrap())]);
+    assert!(e.contains("ssl.key.pem") && e.contains("required"), "{e}");
 }

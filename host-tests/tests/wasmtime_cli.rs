@@ -56,6 +56,29 @@ fn the_kcat_command_produces_over_tls_reading_the_ca_file_through_wasi() {
     verify_numbered(&read, 20_000).unwrap();
 }
 
+#[test]
+fn the_kcat_command_presents_a_client_certificate_read_through_wasi() {
+    use host_tests::tls::{secure_cluster_requiring_clients, Ca};
+    let ca = Ca::new("kpc test CA");
+    let clients = Ca::new("kpc client CA");
+    let (_broker, front) = secure_cluster_requiring_clients(&ca, &clients, &["127.0.0.1"], "cli", 3);
+    let ca_file = ca.pem_file();
+    // In the temporary directory run_kcat preopens.
+    let (cert, key) = clients.client_files("kcat");
+    let bootstrap = format!("127.0.0.1:{}", front.port);
+    let settings = [
+        format!("ssl.ca.location={}", ca_file.display()),
+        format!("ssl.certificate.location={}", cert.display()),
+        format!("ssl.key.location={}", key.display()),
+    ];
+    let stdout = run_kcat(&bootstrap, &["-X", "security.protocol=SSL", "-X", &settings[0], "-X", &settings[1], "-X", &settings[2]]);
+    assert!(stdout.contains("delivered: 20000  failed: 0"), "{stdout}");
+    assert!(front.errors.lock().unwrap().is_empty(), "{:?}", front.errors.lock().unwrap());
+    let (reader_cert, reader_key) = clients.client_files("reader");
+    let read = read_back_as(Reader::Confluent, &bootstrap, "cli", 3, 20_000, None, Some((&ca_file, true)), Some((&reader_cert, &reader_key))).unwrap();
+    verify_numbered(&read, 20_000).unwrap();
+}
+
 // The cases kafka-produce runs too (tests/command.rs).
 
 #[test]

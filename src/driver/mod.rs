@@ -21,7 +21,7 @@
 //! in its own bounded buffer meanwhile). The rest of what every host used
 //! to do on its own is here too: resending the tail of a call refused with
 //! `QueueFull` once reports free room, tallying reports, reading the files
-//! `ssl.ca.location` names, and refusing to run without entropy.
+//! `ssl.*.location` name, and refusing to run without entropy.
 
 mod engine;
 mod io;
@@ -58,21 +58,27 @@ pub const STATISTICS_KEPT: usize = 64;
 /// when it is not one setting's fault) and why.
 pub type OpenError = ConfigError;
 
-/// The configuration with what only a host can do done: the file
-/// `ssl.ca.location` names is read and passed as `ssl.ca.pem` (the core
-/// reads no files). Under WASI the file must be in a preopened directory.
+/// The file-name settings a host reads for the core, with the setting
+/// each file's contents are passed as.
+pub const FILE_SETTINGS: [(&str, &str); 3] =
+    [("ssl.ca.location", "ssl.ca.pem"), ("ssl.certificate.location", "ssl.certificate.pem"), ("ssl.key.location", "ssl.key.pem")];
+
+/// The configuration with what only a host can do done: the files
+/// `ssl.ca.location`, `ssl.certificate.location` and `ssl.key.location`
+/// name are read and passed as `ssl.ca.pem`, `ssl.certificate.pem` and
+/// `ssl.key.pem` (the core reads no files); a `*.pem` setting given too
+/// wins. Under WASI the files must be in a preopened directory.
 pub fn host_config(pairs: &[(String, String)]) -> Result<Vec<(String, String)>, ConfigError> {
-    let has_pem = pairs.iter().any(|(k, _)| k.trim() == "ssl.ca.pem");
     let mut out = Vec::with_capacity(pairs.len());
     for (k, v) in pairs {
-        if k.trim() == "ssl.ca.location" && !has_pem {
-            let pem = std::fs::read_to_string(v.trim()).map_err(|e| ConfigError {
-                key: "ssl.ca.location".into(),
-                reason: format!("cannot read {}: {e}", v.trim()),
-            })?;
-            out.push(("ssl.ca.pem".to_string(), pem));
-        } else {
-            out.push((k.clone(), v.clone()));
+        let file = FILE_SETTINGS.iter().find(|(location, _)| k.trim() == *location);
+        match file {
+            Some((location, pem_key)) if !pairs.iter().any(|(k, _)| k.trim() == *pem_key) => {
+                let pem = std::fs::read_to_string(v.trim())
+                    .map_err(|e| ConfigError { key: (*location).into(), reason: format!("cannot read {}: {e}", v.trim()) })?;
+                out.push(((*pem_key).to_string(), pem));
+            }
+            _ => out.push((k.clone(), v.clone())),
         }
     }
     Ok(out)

@@ -104,9 +104,16 @@ pub fn on_api_versions(c: &mut Connection, sent: i16, r: &ApiVersionsResponse, c
 }
 
 /// A SaslHandshake response: the mechanism is enabled, so the exchange
-/// starts (with a fresh nonce from `nonce`, for SCRAM).
-pub fn on_sasl_handshake(c: &mut Connection, r: &SaslHandshakeResponse, config: &Config, nonce: impl FnOnce() -> [u8; 24]) -> Step {
-    let (Some(mechanism), Some(user), Some(password)) = (config.sasl_mechanism, &config.sasl_username, &config.sasl_password) else {
+/// starts (with a fresh nonce from `nonce`, for SCRAM; with `oauth`, the
+/// OAUTHBEARER token's message or why there is none to send).
+pub fn on_sasl_handshake(
+    c: &mut Connection,
+    r: &SaslHandshakeResponse,
+    config: &Config,
+    nonce: impl FnOnce() -> [u8; 24],
+    oauth: impl FnOnce() -> Result<Vec<u8>, String>,
+) -> Step {
+    let Some(mechanism) = config.sasl_mechanism else {
         return Step::Fail("SASL is not configured".into());
     };
     if r.error_code != NONE {
@@ -117,6 +124,19 @@ pub fn on_sasl_handshake(c: &mut Connection, r: &SaslHandshakeResponse, config: 
             r.mechanisms.join(", ")
         ));
     }
+    if mechanism == crate::sasl::Mechanism::OauthBearer {
+        // No token, or an expired one: nothing to send; the connection
+        // drops and backs off until the host sets a fresh token.
+        let first = match oauth() {
+            Ok(m) => m,
+            Err(why) => return Step::Fail(why),
+        };
+        c.sasl = Some(SaslClient::OauthBearer { server_error: None });
+        return Step::SaslAuthenticate(first);
+    }
+    let (Some(user), Some(password)) = (&config.sasl_username, &config.sasl_password) else {
+        return Step::Fail("SASL is not configured".into());
+    };
     let nonce = nonce();
     let mut client = SaslClient::new(mechanism, user, password, &nonce);
     let first = client.initial(user, password);
@@ -128,7 +148,9 @@ pub fn on_sasl_handshake(c: &mut Connection, r: &SaslHandshakeResponse, config: 
 pub fn on_sasl_authenticate(c: &mut Connection, r: &SaslAuthenticateResponse<'_>) -> Step {
     if r.error_code != NONE {
         let detail = r.error_message.filter(|m| !m.is_empty()).map(|m| format!(": {m}")).unwrap_or_default();
-        return Step::AuthenticationFailed(format!("{}{detail}", error_name(r.error_code)));
+        // OAUTHBEARER: the server's JSON status came first (RFC 7628).
+        let status = c.sasl.as_ref().and_then(|s| s.server_error()).map(|e| format!(" (server status: {e})")).unwrap_or_default();
+        return Step::AuthenticationFailed(format!("{}{detail}{status}", error_name(r.error_code)));
     }
     let Some(client) = c.sasl.as_mut() else { return Step::Fail("SaslAuthenticate response without an exchange".into()) };
     match client.step(r.auth_bytes) {
@@ -200,11 +222,14 @@ impl Producer {
         let handshaking = matches!(c.state, ConnState::Handshaking { .. });
         let result = c.receive_tls(bytes, &mut out);
         let established = c.tls.as_ref().is_some_and(|t| t.is_established());
+        // In TLS 1.3 a refused client certificate shows after the
+        // handshake: it fails authentication all the same.
+        let refused = c.tls.as_ref().is_some_and(|t| t.refused_client_certificate());
         if !out.is_empty() {
             self.outputs.push_back(super::Output::Transmit { conn, data: out });
         }
         match result {
-            Err(e) if handshaking => {
+            Err(e) if handshaking || refused => {
                 self.tls_failed(conn, e, now);
                 false
             }

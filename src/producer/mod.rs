@@ -45,6 +45,7 @@ mod completion;
 mod coordinator;
 mod handshake;
 mod network_client;
+mod oauthbearer;
 mod sender;
 mod statistics;
 mod step;
@@ -132,6 +133,8 @@ pub struct Producer {
     nonces: u64,
     /// Counters for `statistics` (the wire's are the network client's).
     stats: crate::statistics::Counters,
+    /// With sasl.mechanism=OAUTHBEARER: the token and its refresh.
+    oauth: Option<crate::oauthbearer::TokenState>,
 }
 
 impl Producer {
@@ -149,7 +152,8 @@ impl Producer {
         if config.tls.is_some() && entropy.len() < 32 {
             return Err("TLS (security.protocol SSL / SASL_SSL) needs at least 32 bytes of entropy from the host".into());
         }
-        if config.sasl_mechanism.is_some_and(|m| m != crate::sasl::Mechanism::Plain) && entropy.len() < 16 {
+        let scram = matches!(config.sasl_mechanism, Some(crate::sasl::Mechanism::ScramSha256 | crate::sasl::Mechanism::ScramSha512));
+        if scram && config.security_protocol.uses_sasl() && entropy.len() < 16 {
             return Err("SCRAM needs at least 16 bytes of entropy from the host".into());
         }
         Ok(Producer::with_entropy(config, now, entropy))
@@ -184,6 +188,7 @@ impl Producer {
             entropy,
             nonces: 0,
             stats: crate::statistics::Counters::new(config.statistics_interval_ms, now),
+            oauth: oauthbearer::configured(&config),
             config,
         }
     }
@@ -413,6 +418,7 @@ impl Producer {
 
     fn drive(&mut self, now: u64) {
         self.driven_at = now;
+        self.oauthbearer_refresh(now);
         self.expire(now);
         self.maybe_request_metadata(now);
         if self.txn.is_some() {
@@ -495,7 +501,9 @@ impl Producer {
             Response::SaslHandshake(r) => {
                 let Some(c) = self.client.conn_mut(conn) else { return Ok(()) };
                 let (entropy, nonces) = (&self.entropy, &mut self.nonces);
-                let step = handshake::on_sasl_handshake(c, &r, &self.config, || handshake::scram_nonce(entropy, nonces));
+                let oauth = &self.oauth;
+                let token = || oauth.as_ref().map_or(Err("no OAUTHBEARER token".into()), |o| o.initial_message(now));
+                let step = handshake::on_sasl_handshake(c, &r, &self.config, || handshake::scram_nonce(entropy, nonces), token);
                 self.handshake_step(conn, step, now)
             }
             Response::SaslAuthenticate(r) => {

@@ -51,6 +51,8 @@ pub enum Timer {
     Reconnect(i32),
     /// `statistics.interval.ms`: the next statistics JSON.
     Statistics,
+    /// The OAUTHBEARER token's refresh is due (80% of its lifetime).
+    OauthbearerRefresh,
 }
 
 impl Producer {
@@ -110,6 +112,9 @@ impl Producer {
                     }
                 }
             }
+        }
+        if let Some(at) = self.oauth.as_ref().and_then(|o| o.refresh_at()) {
+            f(Timer::OauthbearerRefresh, at);
         }
         // Reconnects to leaders waiting on a backoff.
         for node in self.nodes_with_batches() {
@@ -220,7 +225,8 @@ impl Producer {
     /// looked like a TLS listener to this plaintext client (`leader`, or,
     /// without one, as for records waiting for metadata, any).
     fn likely_cause(&self, leader: Option<i32>) -> String {
-        self.client.tls_listener_hint(leader).map(|h| format!("; likely cause: {h}")).unwrap_or_default()
+        let oauth = || self.oauth.as_ref().and_then(|o| o.hint(self.driven_at));
+        self.client.tls_listener_hint(leader).map(String::from).or_else(oauth).map(|h| format!("; likely cause: {h}")).unwrap_or_default()
     }
 
     /// Fails the waiting records of topic `t` accepted at or before `cutoff`.

@@ -79,7 +79,7 @@ fn with_sasl_the_handshake_goes_on_to_authenticate() {
     assert_eq!(on_api_versions(&mut c, 3, &broker(), &config), Step::SaslHandshake("PLAIN"));
     assert_eq!(c.state, ConnState::Authenticating);
     let enabled = SaslHandshakeResponse { error_code: NONE, mechanisms: alloc::vec!["PLAIN".into()] };
-    assert_eq!(on_sasl_handshake(&mut c, &enabled, &config, || [0; 24]), Step::SaslAuthenticate(b"\0u\0p".to_vec()));
+    assert_eq!(on_sasl_handshake(&mut c, &enabled, &config, || [0; 24], || unreachable!("PLAIN")), Step::SaslAuthenticate(b"\0u\0p".to_vec()));
     let ok = SaslAuthenticateResponse { error_code: NONE, error_message: None, auth_bytes: &[] };
     assert_eq!(on_sasl_authenticate(&mut c, &ok), Step::Ready);
     assert_eq!(c.state, ConnState::Ready);
@@ -90,7 +90,7 @@ fn with_sasl_the_handshake_goes_on_to_authenticate() {
 fn refused_credentials_or_mechanisms_fail_authentication() {
     let (mut c, config) = (conn(), sasl_config());
     let disabled = SaslHandshakeResponse { error_code: crate::error_codes::UNSUPPORTED_SASL_MECHANISM, mechanisms: alloc::vec!["SCRAM-SHA-512".into()] };
-    let Step::AuthenticationFailed(why) = on_sasl_handshake(&mut c, &disabled, &config, || panic!("no nonce for a refusal")) else {
+    let Step::AuthenticationFailed(why) = on_sasl_handshake(&mut c, &disabled, &config, || panic!("no nonce for a refusal"), || panic!("no token")) else {
         panic!("accepted")
     };
     assert!(why.contains("does not enable PLAIN") && why.contains("SCRAM-SHA-512"), "{why}");
@@ -99,6 +99,53 @@ fn refused_credentials_or_mechanisms_fail_authentication() {
     assert_eq!(on_sasl_authenticate(&mut c, &refused), Step::AuthenticationFailed("SASL_AUTHENTICATION_FAILED: bad password".into()));
     let ok = SaslAuthenticateResponse { error_code: NONE, error_message: None, auth_bytes: &[] };
     assert!(matches!(on_sasl_authenticate(&mut c, &ok), Step::Fail(_)), "no exchange under way");
+}
+
+fn oauth_config() -> Config {
+    Config::from_pairs([("bootstrap.servers", "h:9092"), ("security.protocol", "SASL_PLAINTEXT"), ("sasl.mechanism", "OAUTHBEARER")]).unwrap()
+}
+
+#[test]
+fn oauthbearer_sends_the_token_and_reads_success_as_an_empty_answer() {
+    let (mut c, config) = (conn(), oauth_config());
+    assert_eq!(on_api_versions(&mut c, 3, &broker(), &config), Step::SaslHandshake("OAUTHBEARER"));
+    let enabled = SaslHandshakeResponse { error_code: NONE, mechanisms: alloc::vec!["OAUTHBEARER".into()] };
+    let message = b"n,,\x01auth=Bearer abc\x01\x01".to_vec();
+    let step = on_sasl_handshake(&mut c, &enabled, &config, || panic!("no nonce"), || Ok(message.clone()));
+    assert_eq!(step, Step::SaslAuthenticate(message));
+    let ok = SaslAuthenticateResponse { error_code: NONE, error_message: None, auth_bytes: &[] };
+    assert_eq!(on_sasl_authenticate(&mut c, &ok), Step::Ready);
+    // Without a token to send (none, or expired), nothing is sent: the
+    // connection fails with why.
+    let mut c = conn();
+    let step = on_sasl_handshake(&mut c, &enabled, &config, || panic!("no nonce"), || Err("expired (sasl.oauthbearer.token)".into()));
+    assert_eq!(step, Step::Fail("expired (sasl.oauthbearer.token)".into()));
+}
+
+#[test]
+fn an_oauthbearer_refusal_quotes_the_servers_status_and_message() {
+    let (mut c, config) = (conn(), oauth_config());
+    let enabled = SaslHandshakeResponse { error_code: NONE, mechanisms: alloc::vec!["OAUTHBEARER".into()] };
+    let _ = on_sasl_handshake(&mut c, &enabled, &config, || panic!("no nonce"), || Ok(b"n,,\x01auth=Bearer bad\x01\x01".to_vec()));
+    // RFC 7628 3.2.2: the JSON status first, answered with a lone %x01...
+    let status = br#"{"status":"invalid_token"}"#;
+    let challenge = SaslAuthenticateResponse { error_code: NONE, error_message: None, auth_bytes: status };
+    assert_eq!(on_sasl_authenticate(&mut c, &challenge), Step::SaslAuthenticate(alloc::vec![1]));
+    // ...then the broker fails the exchange with its message.
+    let failed = SaslAuthenticateResponse {
+        error_code: crate::error_codes::SASL_AUTHENTICATION_FAILED,
+        error_message: Some("Authentication failed: invalid token"),
+        auth_bytes: &[],
+    };
+    let Step::AuthenticationFailed(why) = on_sasl_authenticate(&mut c, &failed) else { panic!("accepted") };
+    assert_eq!(why, r#"SASL_AUTHENTICATION_FAILED: Authentication failed: invalid token (server status: {"status":"invalid_token"})"#);
+    // A server that answers the %x01 without an error code still fails it.
+    let (mut c, _) = (conn(), ());
+    let _ = on_sasl_handshake(&mut c, &enabled, &config, || panic!("no nonce"), || Ok(b"n,,\x01auth=Bearer bad\x01\x01".to_vec()));
+    let _ = on_sasl_authenticate(&mut c, &challenge);
+    let ok = SaslAuthenticateResponse { error_code: NONE, error_message: None, auth_bytes: &[] };
+    let Step::AuthenticationFailed(why) = on_sasl_authenticate(&mut c, &ok) else { panic!("accepted") };
+    assert!(why.contains("invalid_token"), "{why}");
 }
 
 // ---- what an authentication failure fails: the decision in `Producer::authentication_failed` ----

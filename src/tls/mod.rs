@@ -32,9 +32,11 @@ use rustls::client::ClientConnectionData;
 use rustls::unbuffered::{ConnectionState, EncodeError, EncodeTlsData, EncryptError, UnbufferedStatus};
 mod random;
 pub mod suites;
+mod sign;
 mod verify;
 
 pub use random::HostRandom;
+pub use sign::{client_identity, KeyError};
 
 use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
@@ -103,7 +105,9 @@ impl core::fmt::Debug for TlsSetup {
 }
 
 impl TlsSetup {
-    pub fn new(roots: RootCertStore, verification: Verification) -> Result<TlsSetup, String> {
+    /// `client`: the certificate and key for mutual TLS
+    /// ([`client_identity`]), sent when the broker asks for one.
+    pub fn new(roots: RootCertStore, verification: Verification, client: Option<Arc<rustls::sign::CertifiedKey>>) -> Result<TlsSetup, String> {
         let provider = Arc::new(provider());
         let clock = Arc::new(Clock::default());
         let builder = ClientConfig::builder_with_details(provider.clone(), clock.clone())
@@ -113,7 +117,11 @@ impl TlsSetup {
             .build()
             .map_err(|e| format!("TLS setup: {e}"))?;
         let verifier = Arc::new(Verifier { webpki, verification, provider });
-        let config = builder.dangerous().with_custom_certificate_verifier(verifier).with_no_client_auth();
+        let builder = builder.dangerous().with_custom_certificate_verifier(verifier);
+        let config = match client {
+            Some(identity) => builder.with_client_cert_resolver(Arc::new(rustls::sign::SingleCertAndKey::from(identity))),
+            None => builder.with_no_client_auth(),
+        };
         Ok(TlsSetup { config: Arc::new(config), clock })
     }
 
@@ -126,7 +134,7 @@ impl TlsSetup {
     pub fn session(&self, host: &str) -> Result<TlsSession, String> {
         let name = ServerName::try_from(host.to_string()).map_err(|_| format!("{host:?} is not a valid TLS server name"))?;
         let conn = UnbufferedClientConnection::new(self.config.clone(), name).map_err(|e| e.to_string())?;
-        Ok(TlsSession { conn, host: host.to_string(), incoming: Vec::new(), established: false, read_early: Vec::new() })
+        Ok(TlsSession { conn, host: host.to_string(), incoming: Vec::new(), established: false, read_early: Vec::new(), refused: false })
     }
 }
 
@@ -211,12 +219,23 @@ pub struct TlsSession {
     /// Application bytes decrypted while encrypting (none in practice:
     /// `receive` leaves no whole record behind); handed out by `receive`.
     read_early: Vec<u8>,
+    /// The broker ended the session with an alert refusing the client's
+    /// certificate (or its absence).
+    refused: bool,
 }
 
 impl TlsSession {
     /// Whether the handshake is complete and application data may flow.
     pub fn is_established(&self) -> bool {
         self.established
+    }
+
+    /// Whether the broker refused the client's certificate, or the lack
+    /// of one. In TLS 1.3 the broker checks it after the client's last
+    /// handshake message, so this shows on the first read once
+    /// established: the session failed authentication all the same.
+    pub fn refused_client_certificate(&self) -> bool {
+        self.refused
     }
 
     /// Takes `tls` bytes from the broker: decrypted application bytes are
@@ -244,6 +263,7 @@ impl TlsSession {
                 Ok(s) => s,
                 Err(e) => {
                     at += discard;
+                    self.refused |= sign::refuses_client(&e);
                     self.queue_alert(&mut at, out);
                     break Err(describe(&e, &self.host));
                 }
@@ -358,6 +378,7 @@ fn describe(e: &rustls::Error, host: &str) -> String {
             "invalid peer certificate: certificate not valid for the broker's name (ssl.endpoint.identification.algorithm=none skips this check)".into()
         }
         InvalidMessage(m) => format!("the broker did not answer in TLS (a plaintext listener?): {m:?}"),
+        e if sign::refuses_client(e) => sign::describe_refusal(e),
         other => other.to_string(),
     }
 }

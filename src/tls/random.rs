@@ -52,8 +52,9 @@ impl SecureRandom for HostRandom {
     }
 }
 
-/// `rand_core` face of [`HostRandom`], for the elliptic-curve crates.
-struct Rng;
+/// `rand_core` face of [`HostRandom`], for the elliptic-curve crates and
+/// the RSA signer.
+pub(super) struct Rng;
 
 impl rand_core::RngCore for Rng {
     fn next_u32(&mut self) -> u32 {
