@@ -16,6 +16,8 @@ wit_bindgen::generate!({ world: "engine", path: "wit" });
 
 use exports::kafka::producer::producer as wit;
 
+crate::statistics_into_wit!(wit);
+
 #[global_allocator]
 static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
 
@@ -188,10 +190,15 @@ impl wit::GuestProducer for ProducerResource {
             closes: step.closes,
             reports: step.reports.into_iter().map(report).collect(),
             warnings: step.warnings,
+            statistics: step.statistics,
             deadline: step.deadline,
             unreported: step.unreported,
             transactions: step.transactions.into_iter().map(txn_result).collect(),
         }
+    }
+
+    fn statistics(&self, now: u64) -> wit::Statistics {
+        statistics_into_wit(self.0.borrow().statistics(now))
     }
 
     fn init_transactions(&self, _now: u64) -> Result<(), wit::ProduceError> {

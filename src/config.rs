@@ -254,6 +254,9 @@ pub struct Config {
     /// Records accepted and not yet reported; queue-full beyond it.
     #[serde(rename = "queue.buffering.max.messages")]
     pub max_queued_records: u64,
+    /// Emit the statistics as JSON this often; 0: never.
+    #[serde(rename = "statistics.interval.ms")]
+    pub statistics_interval_ms: u64,
 }
 
 impl Default for Config {
@@ -304,6 +307,7 @@ impl Default for Config {
             tls: None,
             buffer_memory: 32 << 20,
             max_queued_records: 100_000,
+            statistics_interval_ms: 0,
         }
     }
 }

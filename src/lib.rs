@@ -53,6 +53,7 @@ pub mod report;
 pub mod request;
 pub mod response;
 pub mod sasl;
+pub mod statistics;
 pub mod tls;
 pub mod wire;
 
@@ -64,3 +65,4 @@ pub use producer::{Output, Producer, TxnCall, TxnOp, TxnResult};
 pub use request::{GroupMetadata, OffsetToCommit};
 pub use record::{Header, Record, RecordId};
 pub use report::{DeliveryReport, ErrorKind, ProduceError};
+pub use statistics::Statistics;

@@ -160,7 +160,7 @@ fn throughput_probe() {
                         assert!(r.error.is_none(), "{r:?}");
                         reported += r.records.len() as u64;
                     }
-                    Output::Close { .. } | Output::Warning(_) | Output::Transaction(_) => {}
+                    Output::Close { .. } | Output::Warning(_) | Output::Statistics(_) | Output::Transaction(_) => {}
                 }
             }
             while let Some((conn, bytes)) = broker.out.pop_front() {

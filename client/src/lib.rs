@@ -35,6 +35,8 @@ wit_bindgen::generate!({
 use exports::kafka::producer::client_producer as wit;
 use kafka::producer::producer as types;
 
+kafka_producer_component::statistics_into_wit!(types);
+
 /// How long `send` waits while the queue is full, unless `max.block.ms`
 /// says otherwise (the Java client's default).
 const MAX_BLOCK_MS: u64 = 60_000;
@@ -216,6 +218,16 @@ impl wit::GuestProducer for ClientProducer {
             None => u64::MAX,
         };
         monotonic_clock::subscribe_duration(ns)
+    }
+
+    fn statistics(&self) -> types::Statistics {
+        let d = &mut self.0.borrow_mut().driver;
+        let now = d.io.now_ms();
+        statistics_into_wit(d.engine.statistics(now))
+    }
+
+    fn poll_statistics(&self) -> Vec<String> {
+        self.0.borrow_mut().driver.take_statistics()
     }
 
     fn init_transactions(&self, timeout_ms: u64) -> Result<(), types::ProduceError> {

@@ -107,6 +107,7 @@ function step() {
     else delivered += r.records.length;
   }
   if (process.env.VERBOSE) for (const w of out.warnings) console.error(`warning: ${w}`);
+  for (const s of out.statistics) console.error(s); // -X statistics.interval.ms=N
   unreported = out.unreported;
   clearTimeout(timer);
   if (out.deadline !== undefined) timer = setTimeout(step, Math.max(0, Number(out.deadline) - Date.now()));

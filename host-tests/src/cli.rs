@@ -345,6 +345,41 @@ pub fn typed_lines_go_out_at_once(cli: Cli) {
     assert_summary(&stdout, 2, 2, 0);
 }
 
+/// `-X statistics.interval.ms=100`: statistics JSON lines on stderr (with
+/// `-q` too), the last, as the producer closes, counting exactly what
+/// the reader finds: records in all and per partition, none failed or
+/// queued, every request answered.
+pub fn statistics(cli: Cli) {
+    let b = broker_with("stats", 3);
+    let n = 600;
+    let input: String = (0..n).map(|i| format!("key-{i}:value-{i}\n")).collect();
+    let ran = cli.run(&["-b", &b.bootstrap(), "-t", "stats", "-K", ":", "-q", "-X", "statistics.interval.ms=100"], input.as_bytes()).expect(0);
+    assert_summary(&ran.out(), n, n, 0);
+    let lines: Vec<serde_json::Value> = ran
+        .stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("stderr line not JSON ({e}): {l}")))
+        .collect();
+    let last = lines.last().unwrap_or_else(|| panic!("no statistics line: {}", ran.stderr));
+    let num = |v: &serde_json::Value, k: &str| v[k].as_u64().unwrap_or_else(|| panic!("{k} is not a count: {v}"));
+    assert_eq!(num(last, "txmsgs"), n as u64, "{last}");
+    assert_eq!(num(last, "msgs"), n as u64);
+    assert_eq!((num(last, "msgs_failed"), num(last, "msg_cnt"), num(last, "msg_size")), (0, 0, 0));
+    let payload: usize = (0..n).map(|i| format!("key-{i}value-{i}").len()).sum();
+    assert!(num(last, "txmsg_bytes") > payload as u64, "batches hold the keys and values and their framing");
+    assert_eq!(num(last, "tx"), num(last, "rx"), "every request answered");
+    assert_eq!(last["type"], "producer");
+    let brokers = last["brokers"].as_object().expect("brokers");
+    assert!(brokers.values().any(|b| b["nodeid"].as_i64() >= Some(0) && b["rtt"]["p99"].is_u64()), "{last}");
+    // Per partition, what the reader found there.
+    let read = read_sorted(Reader::KafkaPython, &b, "stats", 3, n);
+    for p in 0..3 {
+        let found = read.iter().filter(|r| r.partition == p).count() as u64;
+        assert_eq!(num(&last["topics"]["stats"]["partitions"][p.to_string()], "txmsgs"), found, "partition {p}");
+    }
+    assert!(read.iter().all(|r| r.murmur2_partition == Some(r.partition)), "keyed records on Java's murmur2 partitions");
+}
+
 /// `-X transactional.id` with `--commit-every`: every line in a committed
 /// transaction, read back in order; the control batch each commit writes
 /// takes an offset, so a read_uncommitted reader (kafka-python) sees a

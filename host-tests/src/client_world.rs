@@ -22,7 +22,7 @@ wasmtime::component::bindgen!({
 });
 
 pub use exports::kafka::producer::client_producer::ConfigError;
-pub use kafka::producer::producer::{DeliveryReport, ErrorKind, Header, KafkaRecord, ProduceError};
+pub use kafka::producer::producer::{DeliveryReport, ErrorKind, Header, KafkaRecord, ProduceError, Statistics};
 
 /// The address the host lets the component reach.
 pub const ALLOWED: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
@@ -155,6 +155,16 @@ impl ClientHost {
     pub fn close(&mut self, timeout_ms: u64) -> Result<Vec<DeliveryReport>> {
         let p = self.producer();
         Ok(self.bindings.kafka_producer_client_producer().producer().call_close(&mut self.store, p, timeout_ms)?)
+    }
+
+    pub fn statistics(&mut self) -> Result<Statistics> {
+        let p = self.producer();
+        Ok(self.bindings.kafka_producer_client_producer().producer().call_statistics(&mut self.store, p)?)
+    }
+
+    pub fn poll_statistics(&mut self) -> Result<Vec<String>> {
+        let p = self.producer();
+        Ok(self.bindings.kafka_producer_client_producer().producer().call_poll_statistics(&mut self.store, p)?)
     }
 
     pub fn init_transactions(&mut self, timeout_ms: u64) -> Result<Result<(), ProduceError>> {

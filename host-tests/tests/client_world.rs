@@ -21,7 +21,16 @@ fn the_client_world_produces_every_record_once_in_order() {
     let bootstrap = broker.bootstrap();
     // A queue of 500 records, so send-batch calls of 1000 must wait for
     // reports and resend their refused tails, in order, inside the call.
-    open(&mut host, &[("bootstrap.servers", &bootstrap), ("linger.ms", "5"), ("queue.buffering.max.messages", "500"), ("max.block.ms", "60000")]);
+    open(
+        &mut host,
+        &[
+            ("bootstrap.servers", &bootstrap),
+            ("linger.ms", "5"),
+            ("queue.buffering.max.messages", "500"),
+            ("max.block.ms", "60000"),
+            ("statistics.interval.ms", "50"),
+        ],
+    );
 
     let records = mixed_records(6_000);
     let sent_from_ms = now_ms();
@@ -58,6 +67,25 @@ fn the_client_world_produces_every_record_once_in_order() {
     let read = read_back(Reader::KafkaPython, &bootstrap, "client", 3, produced.records.len()).unwrap();
     let unknown = verify(&produced, &read, true).unwrap();
     assert_eq!(unknown, 0, "every offset reported");
+
+    // The statistics count what the reader found: in all and per partition.
+    let s = host.statistics().unwrap();
+    assert_eq!((s.msgs, s.txmsgs, s.msgs_failed, s.msg_cnt, s.msg_size, s.waitresp_cnt), (6_000, 6_000, 0, 0, 0, 0));
+    assert_eq!(s.msg_max, 500, "queue.buffering.max.messages");
+    assert_eq!(s.tx, s.rx, "every request answered");
+    let topic = s.topics.iter().find(|t| t.topic == "client").expect("topic");
+    for p in &topic.partitions {
+        let found = read.iter().filter(|r| r.partition == p.partition).count() as u64;
+        assert_eq!(p.txmsgs, found, "partition {}", p.partition);
+        assert!(p.batches > 0 && p.batchcnt_avg > 0);
+    }
+    assert!(s.brokers.iter().any(|b| b.nodeid >= 0 && b.rtt.cnt + b.tx > 0));
+    // The JSON lines emitted meanwhile, the last as close completed.
+    let lines = host.poll_statistics().unwrap();
+    let last: serde_json::Value = serde_json::from_str(lines.last().expect("statistics lines")).unwrap();
+    assert_eq!(last["txmsgs"].as_u64(), Some(6_000));
+    assert_eq!(last["msg_cnt"].as_u64(), Some(0));
+    assert!(host.poll_statistics().unwrap().is_empty(), "taken");
     host.drop_producer().unwrap();
 }
 
@@ -138,6 +166,10 @@ fn a_broker_the_host_does_not_allow_fails_each_record_naming_the_refusal() {
     }
     failed.sort();
     assert_eq!(failed, ids, "each record failed once");
+    let s = host.statistics().unwrap();
+    assert_eq!((s.msgs, s.txmsgs, s.msgs_failed, s.tx), (10, 0, 10, 0));
+    let b = s.brokers.iter().find(|b| b.nodeid == -1).expect("the bootstrap server");
+    assert!(b.connects > 0 && b.name.starts_with("127.0.0.2:") && b.state != "UP", "{b:?}");
     // No trap: the producer still answers, and closes cleanly.
     assert!(host.close(1_000).unwrap().is_empty(), "nothing left to report at close");
     let refused = host.send("denied", &batch[0]).unwrap().unwrap_err();

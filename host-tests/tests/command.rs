@@ -66,6 +66,11 @@ fn typed_lines_go_out_at_once() {
 }
 
 #[test]
+fn statistics_lines_count_what_was_delivered() {
+    cli::statistics(CLI);
+}
+
+#[test]
 fn transactional_runs_commit_every_n_records() {
     cli::transactions(CLI);
 }

@@ -12,6 +12,18 @@ fn round_trip(acks: &str, reader: Reader, partitions: u32, n: usize) {
     assert_eq!(verify(&produced, &read, acks != "0").unwrap(), 0, "every offset reported");
     let used: std::collections::BTreeSet<i32> = read.iter().map(|r| r.partition).collect();
     assert_eq!(used.len(), partitions as usize, "records spread over every partition");
+    // The engine world's statistics count what the reader found.
+    let s = c.statistics().unwrap();
+    assert_eq!((s.msgs, s.txmsgs, s.msgs_failed, s.msg_cnt), (n as u64, n as u64, 0, 0), "acks={acks}");
+    let topic = s.topics.iter().find(|t| t.topic == "t").unwrap();
+    for p in &topic.partitions {
+        assert_eq!(p.txmsgs, read.iter().filter(|r| r.partition == p.partition).count() as u64, "partition {}", p.partition);
+    }
+    let bytes: u64 = topic.partitions.iter().map(|p| p.txbytes).sum();
+    assert_eq!(bytes, s.txmsg_bytes);
+    if acks != "0" {
+        assert_eq!(s.tx, s.rx, "every request answered");
+    }
 }
 
 #[test]

@@ -34,6 +34,15 @@ fn idempotent_records_survive_killed_and_stalled_connections() {
     let (kills, stalls) = (proxy.kills.load(std::sync::atomic::Ordering::Relaxed), proxy.stalls.load(std::sync::atomic::Ordering::Relaxed));
     println!("faults injected: {kills} connections killed, {stalls} stalled; warnings: {}", c.warnings.len());
     assert!(kills + stalls >= 10, "the proxy injected too few faults to mean anything: {kills} kills, {stalls} stalls");
+    // The statistics saw the same: every record delivered once, none
+    // failed, a disconnect for each connection the proxy killed, and
+    // batches sent again.
+    let s = c.statistics().unwrap();
+    let disconnects: u64 = s.brokers.iter().map(|b| b.disconnects).sum();
+    let timeouts: u64 = s.brokers.iter().map(|b| b.req_timeouts).sum();
+    println!("statistics: txretries {}, disconnects {disconnects}, req_timeouts {timeouts}, tx {} rx {}", s.txretries, s.tx, s.rx);
+    assert_eq!((s.msgs, s.txmsgs, s.msgs_failed, s.msg_cnt), (100_000, 100_000, 0, 0));
+    assert!(disconnects >= kills as u64, "{disconnects} disconnects for {kills} connections killed");
     // The broker sends the reader through the proxy too: no more faults.
     proxy.calm();
     let read = read_back(Reader::Confluent, &bootstrap, "faults", 4, 100_000).unwrap();

@@ -127,6 +127,11 @@ fn kcat_typed_lines_go_out_at_once() {
 }
 
 #[test]
+fn kcat_statistics_lines_count_what_was_delivered() {
+    cli::statistics(Cli::Kcat);
+}
+
+#[test]
 fn kcat_transactional_runs_commit_every_n_records() {
     cli::transactions(Cli::Kcat);
 }

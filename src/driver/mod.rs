@@ -51,6 +51,9 @@ use crate::report::{DeliveryReport, ErrorKind, ProduceError};
 /// the engine for more.
 pub const WRITE_BUFFER_LIMIT: usize = 2 * REQUEST_BYTES_PER_DRIVE;
 
+/// Statistics lines kept for `take_statistics` at most (the oldest go).
+pub const STATISTICS_KEPT: usize = 64;
+
 /// Why a producer could not be opened: the setting at fault (`key`, empty
 /// when it is not one setting's fault) and why.
 pub type OpenError = ConfigError;
@@ -200,6 +203,11 @@ pub struct Driver<E, I> {
     /// connections, brokers that refused versions); without it warnings
     /// are kept for `take_warnings`.
     pub on_warning: Option<WarningSink>,
+    /// Called with each statistics JSON line (`statistics.interval.ms`) as
+    /// it comes; without it the last `STATISTICS_KEPT` are kept for
+    /// `take_statistics`.
+    pub on_statistics: Option<WarningSink>,
+    statistics: VecDeque<String>,
     pub tally: Tally,
     pub stats: Stats,
     /// Outcomes of transactional calls not yet waited for.
@@ -232,6 +240,8 @@ impl<E, I> Driver<E, I> {
             keep_reports: self.keep_reports,
             warnings: self.warnings,
             on_warning: self.on_warning,
+            on_statistics: self.on_statistics,
+            statistics: self.statistics,
             tally: self.tally,
             stats: self.stats,
             txn_results: self.txn_results,
@@ -280,6 +290,8 @@ impl<E: Engine, I: Io> Driver<E, I> {
             keep_reports: true,
             warnings: Vec::new(),
             on_warning: None,
+            on_statistics: None,
+            statistics: VecDeque::new(),
             tally: Tally::default(),
             stats: Stats::default(),
             txn_results: Vec::new(),
@@ -322,6 +334,12 @@ impl<E: Engine, I: Io> Driver<E, I> {
     /// The warnings that came since the last call (without `on_warning`).
     pub fn take_warnings(&mut self) -> Vec<String> {
         core::mem::take(&mut self.warnings)
+    }
+
+    /// The statistics JSON lines that came since the last call (without
+    /// `on_statistics`), oldest first: at most the last `STATISTICS_KEPT`.
+    pub fn take_statistics(&mut self) -> Vec<String> {
+        self.statistics.drain(..).collect()
     }
 
     /// Hands `records` to the engine for `topic`. While the engine's queue
@@ -542,6 +560,17 @@ impl<E: Engine, I: Io> Driver<E, I> {
             match &mut self.on_warning {
                 Some(f) => f(&w),
                 None => self.warnings.push(w),
+            }
+        }
+        for s in step.statistics.drain(..) {
+            match &mut self.on_statistics {
+                Some(f) => f(&s),
+                None => {
+                    if self.statistics.len() == STATISTICS_KEPT {
+                        self.statistics.pop_front();
+                    }
+                    self.statistics.push_back(s);
+                }
             }
         }
         self.txn_results.append(&mut step.transactions);

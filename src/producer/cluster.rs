@@ -115,7 +115,8 @@ impl Producer {
             let same = |n: &i32| self.metadata.broker(*n).is_some_and(|(h, p)| *p == c.port && h.eq_ignore_ascii_case(&c.host));
             let Some(node) = self.metadata.broker_ids().find(same) else { continue };
             if !self.client.is_connected_to(node) {
-                self.client.conns[i].node = node;
+                let bootstrap = core::mem::replace(&mut self.client.conns[i].node, node);
+                self.client.wire.merge(bootstrap, node);
             }
         }
     }

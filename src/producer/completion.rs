@@ -41,6 +41,7 @@ impl Producer {
         }
         self.txn_batch_failed(&error, false);
         self.completion.reported(ids.len());
+        self.stats.reported(t, partition, ids.len(), 0, false);
         self.outputs.push_back(Output::Report(DeliveryReport {
             topic: self.metadata.topic(t).name.clone(),
             partition,
@@ -55,6 +56,7 @@ impl Producer {
     /// log_append_time_ms))`, or failed. Its `buffer.memory` is released.
     pub(super) fn report_batch(&mut self, b: ProducerBatch, outcome: Result<(i64, i64), ProduceError>) {
         self.completion.reported(b.record_ids.len());
+        self.stats.reported(b.topic, b.partition, b.record_ids.len(), b.byte_len(), outcome.is_ok());
         self.accumulator.release(&b);
         let (base_offset, log_append_time_ms, error) = match outcome {
             Ok((offset, time)) => (offset, time, None),

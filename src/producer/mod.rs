@@ -47,6 +47,7 @@ mod handshake;
 mod network_client;
 mod oauthbearer;
 mod sender;
+mod statistics;
 mod step;
 mod timers;
 mod transaction_manager;
@@ -92,6 +93,9 @@ pub enum Output {
     /// Something the operator may want to know (a broker dropped, refused
     /// versions, sent garbage); the producer carries on.
     Warning(String),
+    /// The statistics as one line of JSON, every `statistics.interval.ms`
+    /// and once more as `close` completes.
+    Statistics(String),
     /// The outcome of a transactional call (`init_transactions`,
     /// `commit_transaction`, ...).
     Transaction(TxnResult),
@@ -127,6 +131,8 @@ pub struct Producer {
     /// Host-supplied randomness, for SCRAM nonces.
     entropy: [u8; 32],
     nonces: u64,
+    /// Counters for `statistics` (the wire's are the network client's).
+    stats: crate::statistics::Counters,
     /// With sasl.mechanism=OAUTHBEARER: the token and its refresh.
     oauth: Option<crate::oauthbearer::TokenState>,
 }
@@ -181,6 +187,7 @@ impl Producer {
             closing_at: None,
             entropy,
             nonces: 0,
+            stats: crate::statistics::Counters::new(config.statistics_interval_ms, now),
             oauth: oauthbearer::configured(&config),
             config,
         }
@@ -275,6 +282,7 @@ impl Producer {
             TopicState::Known => self.append_known(t, rec, timestamp, id, now)?,
         }
         self.completion.accepted();
+        self.stats.accepted();
         self.dirty = true;
         Ok(id)
     }
@@ -423,6 +431,7 @@ impl Producer {
         if self.flushing && self.accumulator.queued_batches() == 0 && self.accumulator.topics.iter().all(|t| t.pending.count == 0) {
             self.flushing = false;
         }
+        self.maybe_emit_statistics(now, false);
         if self.closing_at.is_some() {
             self.finish_close(now);
         }
@@ -443,6 +452,7 @@ impl Producer {
             self.fail_unsent(closed);
         }
         if self.completion.unreported() == 0 && (!self.txn_ending() || now >= at) {
+            self.maybe_emit_statistics(now, true);
             for c in core::mem::take(&mut self.client.conns) {
                 self.outputs.push_back(Output::Close { conn: c.id });
             }
@@ -475,6 +485,7 @@ impl Producer {
                 return Err(e);
             }
         };
+        self.client.wire.received(node, frame.len() + 4, now.saturating_sub(inf.sent_ms));
         // Only a connection that carried real work resets its broker's
         // reconnect backoff: not one that negotiated or authenticated and
         // then failed.
@@ -533,6 +544,7 @@ impl Producer {
                 Ok(())
             }
             Response::Produce(r) => {
+                self.client.wire.broker(node).throttle.record(r.throttle_time_ms.max(0) as u64);
                 if r.throttle_time_ms > 0 {
                     // KIP-219: answered at once, with a pause asked for.
                     self.client.throttle(node, now.saturating_add(r.throttle_time_ms as u64));

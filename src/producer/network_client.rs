@@ -54,6 +54,8 @@ pub struct NetworkClient {
     /// (refused, unreachable, not allowed by the host), until a handshake
     /// completes: records that time out waiting for metadata carry it.
     pub unreachable: Option<String>,
+    /// Requests, bytes and latencies per broker, for `statistics`.
+    pub wire: crate::statistics::Wire,
 }
 
 impl Default for NetworkClient {
@@ -68,6 +70,7 @@ impl Default for NetworkClient {
             auth_failed: BTreeSet::new(),
             tls_listener_hints: BTreeMap::new(),
             unreachable: None,
+            wire: Default::default(),
         }
     }
 }
@@ -86,6 +89,7 @@ impl NetworkClient {
         let id = self.next_conn_id;
         self.next_conn_id = self.next_conn_id.wrapping_add(1).max(1);
         outputs.push_back(Output::Connect { conn: id, host: host.clone(), port });
+        self.wire.broker(node).connects += 1;
         self.conns.push(Connection::new(id, node, host, port, now));
         id
     }
@@ -95,6 +99,7 @@ impl NetworkClient {
     pub fn remove(&mut self, conn: ConnId, now: u64, config: &Config) -> Option<Connection> {
         let i = self.conns.iter().position(|c| c.id == conn)?;
         let c = self.conns.swap_remove(i);
+        self.wire.broker(c.node).disconnects += 1;
         let b = self.node_backoff.entry(c.node).or_default();
         b.failures += 1;
         b.until_ms = now.saturating_add(backoff_ms(config.reconnect_backoff_ms, config.reconnect_backoff_max_ms, b.failures));
@@ -119,13 +124,14 @@ impl NetworkClient {
         outputs: &mut VecDeque<Output>,
         encode: impl FnOnce(&mut Vec<u8>, i32),
     ) -> Sent {
-        if self.conn(conn).is_none() {
+        let Some(node) = self.conn(conn).map(|c| c.node) else {
             return Sent { correlation_id: None, broke: false };
-        }
+        };
         let correlation_id = self.next_correlation_id;
         self.next_correlation_id = self.next_correlation_id.wrapping_add(1);
         let mut data = Vec::with_capacity(capacity);
         encode(&mut data, correlation_id);
+        self.wire.sent(node, data.len());
         let Some(c) = self.conn_mut(conn) else { return Sent { correlation_id: None, broke: false } };
         if expects_response {
             c.in_flight.push_back(InFlight { correlation_id, api, version, sent_ms: now });

@@ -121,6 +121,7 @@ impl Producer {
         match r.error_code {
             error_codes::NONE => {
                 self.transactions.on_granted(ProducerIdAndEpoch { producer_id: r.producer_id, epoch: r.producer_epoch });
+                self.stats.epoch_cnt += 1;
                 self.accumulator.clear_unresolved();
             }
             code if is_retriable(code) || matches!(code, COORDINATOR_NOT_AVAILABLE | NOT_COORDINATOR | CONCURRENT_TRANSACTIONS) => {
@@ -238,13 +239,14 @@ impl Producer {
                     self.sender.drain_cursor = t;
                     break 'topics;
                 }
-                let was_open = front.is_open();
+                let (was_open, open_len) = (front.is_open(), front.byte_len());
                 let transactions = &mut self.transactions;
                 let idempotent = c.idempotent;
                 let stamp = |b: &ProducerBatch| if idempotent { transactions.stamp(b) } else { ProducerIdentity::NONE };
                 let Some(mut b) = self.accumulator.take_front(t, p, stamp) else { continue };
                 self.sender.launched(&b);
                 if was_open {
+                    self.stats.sealed(t, p as i32, b.record_count(), open_len, b.byte_len());
                     // KIP-480: the sticky partition moves on once its batch is sent.
                     let count = self.metadata.topic(t).partition_count();
                     let sticky = &mut self.accumulator.topics[t].sticky;
@@ -441,6 +443,7 @@ impl Producer {
             b.partition,
             b.record_count()
         )));
+        self.stats.splits += 1;
         self.accumulator.reenqueue(first);
         self.accumulator.reenqueue(second);
         self.dirty = true;
@@ -458,6 +461,7 @@ impl Producer {
             self.fail_batch(b, ProduceError::new(ErrorKind::Closed, format!("the producer was closed; last error: {}", err.message)));
         } else if b.attempts <= self.config.retries && now < deadline {
             b.retry_at_ms = now.saturating_add(backoff_ms(self.config.retry_backoff_ms, self.config.retry_backoff_max_ms, b.attempts));
+            self.stats.retried(b.topic, b.partition);
             self.accumulator.reenqueue(b);
         } else if now >= deadline {
             let msg = format!("delivery.timeout.ms passed after {} attempt(s); last error: {}", b.attempts, err.message);
@@ -469,6 +473,7 @@ impl Producer {
 
     pub(super) fn request_epoch_bump(&mut self, b: &ProducerBatch, why: &str, broken: bool) {
         if !self.transactions.bump_requested {
+            self.stats.epoch_bumps += 1;
             let name = &self.metadata.topic(b.topic).name;
             self.outputs.push_back(Output::Warning(format!(
                 "bumping the producer epoch: {why} ({name}-{}, sequence {:?})",

@@ -23,6 +23,8 @@ pub struct Step {
     pub closes: Vec<ConnId>,
     pub reports: Vec<DeliveryReport>,
     pub warnings: Vec<String>,
+    /// Statistics JSON lines (`statistics.interval.ms`).
+    pub statistics: Vec<String>,
     /// Outcomes of transactional calls, in the order they finished.
     pub transactions: Vec<super::TxnResult>,
     /// Step again by this time even if no event arrives; `Some(now)` when
@@ -40,6 +42,7 @@ impl Step {
         self.closes.clear();
         self.reports.clear();
         self.warnings.clear();
+        self.statistics.clear();
         self.transactions.clear();
         self.deadline = None;
         self.unreported = 0;
@@ -118,6 +121,7 @@ impl Producer {
                 Output::Close { conn } => out.closes.push(conn),
                 Output::Report(r) => out.reports.push(r),
                 Output::Warning(w) => out.warnings.push(w),
+                Output::Statistics(s) => out.statistics.push(s),
                 Output::Transaction(t) => out.transactions.push(t),
             }
         }

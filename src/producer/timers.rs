@@ -49,6 +49,8 @@ pub enum Timer {
     InitProducerId,
     /// A broker with batches waiting may be dialled again.
     Reconnect(i32),
+    /// `statistics.interval.ms`: the next statistics JSON.
+    Statistics,
     /// The OAUTHBEARER token's refresh is due (80% of its lifetime).
     OauthbearerRefresh,
 }
@@ -93,6 +95,9 @@ impl Producer {
         }
         if self.config.idempotent && self.txn.is_none() && self.transactions.state == PidState::None {
             f(Timer::InitProducerId, self.transactions.retry_at_ms);
+        }
+        if let Some(at) = self.stats.next_emit {
+            f(Timer::Statistics, at);
         }
         if let Some(txn) = &self.txn {
             // A transactional request waiting out its backoff, or for its
@@ -185,6 +190,7 @@ impl Producer {
         }
         let (setup, req) = (self.config.connection_setup_timeout_ms, self.config.request_timeout_ms);
         let mut closing: Vec<(ConnId, String)> = Vec::new();
+        let mut timed_out = Vec::new();
         for c in &self.client.conns {
             let mut due = Vec::new();
             self.connection_deadlines(c, &mut |timer, at| {
@@ -205,9 +211,11 @@ impl Producer {
                 closing.push((c.id, why.clone()));
             }
             if due.contains(&Timer::RequestTimeout(c.id)) {
+                timed_out.push(c.node);
                 closing.push((c.id, format!("no response within request.timeout.ms ({req} ms)")));
             }
         }
+        timed_out.into_iter().for_each(|node| self.client.wire.broker(node).req_timeouts += 1);
         for (id, why) in closing {
             self.close_conn(id, &why, true, now);
         }

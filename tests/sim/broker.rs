@@ -305,6 +305,8 @@ impl Sim {
                     }
                     Ok(None) => {
                         let base = p.log.len() as i64;
+                        self.appended_batch_bytes += bytes.len() as u64;
+                        self.appended_records += batch.records.len() as u64;
                         if batch.transactional {
                             p.txn_ranges.push((p.log.len(), p.log.len() + batch.records.len(), pid));
                         }

@@ -174,6 +174,13 @@ pub struct Sim {
     pub metadata_versions_seen: Vec<i16>,
     pub metadata_requests: usize,
     pub produce_requests: usize,
+    /// Bytes of the RecordBatches the brokers appended (as sent: framing
+    /// and compression included), and their records.
+    pub appended_batch_bytes: u64,
+    pub appended_records: u64,
+    /// The statistics JSON lines the producer emitted, in order (the
+    /// driver's `on_statistics`).
+    pub statistics: std::rc::Rc<std::cell::RefCell<Vec<String>>>,
     /// Limits the brokers enforce (a test that sets the producer's must set these).
     pub max_request_size: usize,
     pub message_max_bytes: usize,
@@ -296,6 +303,9 @@ impl Sim {
             answers_pending: Vec::new(),
             records_rng: Rng(0x5eed_0f_7e57),
             delivery_timeout_ms: 120_000,
+            appended_batch_bytes: 0,
+            appended_records: 0,
+            statistics: Default::default(),
             parked: None,
         }
     }

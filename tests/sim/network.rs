@@ -26,7 +26,12 @@ pub fn run(sim: &mut Sim, p: &mut Producer, until: u64) {
     let io = SimIo { sim, idle: 0, moves: 0 };
     let mut d = match parked {
         Some(state) => state.resume(p, io),
-        None => Driver::new(p, io),
+        None => {
+            let lines = io.sim.statistics.clone();
+            let mut d = Driver::new(p, io);
+            d.on_statistics = Some(Box::new(move |s: &str| lines.borrow_mut().push(s.to_string())));
+            d
+        }
     };
     // Until `until`, and at `until` until nothing moves any more.
     loop {

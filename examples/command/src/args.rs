@@ -43,7 +43,10 @@ Produces records to Kafka, kcat-style: from stdin split at each newline
   -H NAME=VALUE    a header on every record (repeatable; NAME alone: null value)
   -z CODEC         compression: none, gzip, snappy, lz4, zstd (compression.type)
   -X PROP=VALUE    producer property, Java / librdkafka names (repeatable),
-                   e.g. -X acks=1 -X linger.ms=20 -X ssl.ca.location=ca.pem
+                   e.g. -X acks=1 -X linger.ms=20 -X ssl.ca.location=ca.pem;
+                   -X statistics.interval.ms=N prints statistics (JSON, one
+                   line each, librdkafka's names) to stderr every N ms and
+                   once more at the end
   -l               split FILEs at the delimiter as stdin is (else each FILE is
                    one record); FILE `-` is stdin
   -c N             stop after N records

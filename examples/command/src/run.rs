@@ -212,6 +212,15 @@ pub fn run<E: Engine, I: Io>(driver: &mut Driver<E, I>, opts: &Options, inputs: 
             }
         }));
     }
+    // `-X statistics.interval.ms=N`: each statistics JSON line to stderr
+    // as it comes (the last one as the producer closes), even with -q.
+    let stats_tty = io::stderr().is_terminal();
+    driver.on_statistics = Some(Box::new(move |s: &str| {
+        if stats_tty {
+            eprint!("\r\x1b[K");
+        }
+        eprintln!("{s}");
+    }));
     let mut rate = RateLine { on: tty, last: Instant::now() };
     let start = Instant::now();
     let mut run = Run {

@@ -95,6 +95,12 @@ impl ComponentEngine {
         p.call_send(&mut self.store, self.producer, topic, records, now).map_err(failed)
     }
 
+    /// The component's `statistics` export (README, Statistics).
+    pub fn statistics(&mut self, now: u64) -> Result<wit::Statistics, EngineFailed> {
+        let p = self.bindings.kafka_producer_producer().producer();
+        p.call_statistics(&mut self.store, self.producer, now).map_err(failed)
+    }
+
     /// The largest the component's linear memory has been, in bytes.
     pub fn peak_memory(&self) -> usize {
         self.store.data().peak_bytes
@@ -148,6 +154,7 @@ impl driver::Engine for ComponentEngine {
         out.closes.extend(o.closes);
         out.reports.extend(o.reports.into_iter().map(report));
         out.warnings.extend(o.warnings);
+        out.statistics.extend(o.statistics);
         out.deadline = o.deadline;
         out.unreported = o.unreported;
         out.transactions.extend(o.transactions.into_iter().map(txn_result));

@@ -30,7 +30,7 @@ mod bindings {
     wasmtime::component::bindgen!({ world: "engine", path: "../../wit" });
 }
 
-pub use bindings::exports::kafka::producer::producer::{Header, KafkaRecord};
+pub use bindings::exports::kafka::producer::producer::{Header, KafkaRecord, Statistics};
 
 /// Milliseconds since the Unix epoch: the clock the producer runs on.
 pub fn now_ms() -> u64 {
@@ -161,6 +161,12 @@ impl Client {
     /// I/O counters.
     pub fn stats(&self) -> Stats {
         self.driver.stats
+    }
+
+    /// The producer's statistics now (README, Statistics).
+    pub fn statistics(&mut self) -> Result<Statistics> {
+        let now = now_ms();
+        self.driver.engine.statistics(now).map_err(host)
     }
 
     /// Hands records to the producer in one call of the component's
