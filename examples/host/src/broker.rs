@@ -72,16 +72,26 @@ impl Broker {
         format!("127.0.0.1:{}", self.port)
     }
 
-    /// Creates a topic with `partitions` partitions.
+    /// Creates a topic with `partitions` partitions. A broker just started
+    /// on a loaded machine may accept the connection and then reset it:
+    /// that is tried again, a few times.
     pub fn create_topic(&self, name: &str, partitions: u32) -> Result<()> {
-        let out = Command::new(tansu_bin())
-            .args(["topic", "create", name, "--broker", &format!("tcp://127.0.0.1:{}", self.port), "--partitions", &partitions.to_string()])
-            .output()
-            .context("running tansu topic create")?;
-        if !out.status.success() {
-            bail!("tansu topic create {name} failed: {}", String::from_utf8_lossy(&out.stderr));
+        let mut attempt = 0;
+        loop {
+            let out = Command::new(tansu_bin())
+                .args(["topic", "create", name, "--broker", &format!("tcp://127.0.0.1:{}", self.port), "--partitions", &partitions.to_string()])
+                .output()
+                .context("running tansu topic create")?;
+            if out.status.success() {
+                return Ok(());
+            }
+            let err = String::from_utf8_lossy(&out.stderr);
+            attempt += 1;
+            if attempt >= 5 || !(err.contains("ConnectionReset") || err.contains("ConnectionRefused")) {
+                bail!("tansu topic create {name} failed: {err}");
+            }
+            std::thread::sleep(Duration::from_millis(200 * attempt));
         }
-        Ok(())
     }
 }
 
