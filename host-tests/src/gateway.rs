@@ -6,7 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::Broker;
+use crate::{free_port, Broker};
 
 /// The SASL gateway (`sasl_gateway.py`): checks credentials with scramp's
 /// SCRAM server (and PLAIN), then forwards to Tansu.
@@ -43,7 +43,7 @@ pub fn sasl_gateway(advertised: Option<u16>, mechanisms: &str) -> (Broker, Gatew
 
 /// As [`sasl_gateway`], OAUTHBEARER accepting `token` (and no other).
 pub fn sasl_gateway_with_token(advertised: Option<u16>, mechanisms: &str, token: &str) -> (Broker, Gateway) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = free_port().unwrap();
     let broker = Broker::start_advertising(Some(advertised.unwrap_or(port))).unwrap();
     broker.create_topic("secure", 2).unwrap();
     let python = std::env::var("KPC_PYTHON").unwrap_or_else(|_| "python3".into());

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use anyhow::{bail, ensure, Context, Result};
 pub use gateway::{sasl_gateway, sasl_gateway_with_token, Gateway};
-pub use kafka_producer_host::broker::Broker;
+pub use kafka_producer_host::broker::{free_port, Broker};
 pub use kafka_producer_host::{now_ms, Client, DeliveryReport, ErrorKind, Header, KafkaRecord, ProduceError, Runtime, TxnCall};
 
 /// The component, compiled once per test binary.

@@ -96,7 +96,7 @@ fn quick_client(bootstrap: &str, extra: &[(&str, &str)]) -> Client {
 #[test]
 fn unreachable_bootstrap_servers_time_every_record_out() {
     // A port nothing listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = free_port().unwrap();
     let mut c = quick_client(&format!("127.0.0.1:{port}"), &[]);
     let reports = expect_all_fail(&mut c, "t", 50);
     for r in &reports {

@@ -5,7 +5,7 @@
 //! with its status and a JSON error body while the server keeps serving.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -14,10 +14,6 @@ use serde_json::{json, Value};
 
 const BINARY: &str = "application/vnd.kafka.binary.v2+json";
 const JSON: &str = "application/vnd.kafka.json.v2+json";
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 /// `wasmtime serve` with the plugin on a free loopback port.
 struct Serve {
@@ -38,7 +34,7 @@ impl Serve {
         let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../target").into());
         let wasm = format!("{target}/http-proxy/wasm32-wasip2/release/kafka_http_proxy.wasm");
         assert!(std::path::Path::new(&wasm).exists(), "{wasm} is missing (run scripts/build.sh)");
-        let port = free_port();
+        let port = free_port().unwrap();
         let addr = format!("127.0.0.1:{port}");
         let mut args: Vec<String> = ["serve", "-S", "cli=y", "-S", "inherit-network=y", "--addr", &addr].iter().map(|s| s.to_string()).collect();
         for (k, v) in env {
@@ -363,7 +359,7 @@ fn a_bad_property_is_a_500_naming_it() {
 #[test]
 fn an_unreachable_broker_fails_each_record_in_the_answer() {
     // Nothing listens there.
-    let bootstrap = format!("127.0.0.1:{}", free_port());
+    let bootstrap = format!("127.0.0.1:{}", free_port().unwrap());
     let serve = Serve::start(&[
         ("KAFKA_BOOTSTRAP_SERVERS", &bootstrap),
         ("KAFKA_DELIVERY_TIMEOUT_MS", "1500"),

@@ -24,7 +24,7 @@ fn records(n: usize, size: usize) -> Vec<KafkaRecord> {
 #[test]
 fn a_stuck_cluster_cannot_grow_memory_past_the_bound() {
     // Nothing listens: every accepted record stays in the producer.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = free_port().unwrap();
     let bootstrap = format!("127.0.0.1:{port}");
     let mut c = client(&[("bootstrap.servers", &bootstrap), ("buffer.memory", &BOUND.to_string())]);
     let chunk = records(1_000, 1_000); // 1 MB per send call

@@ -5,6 +5,8 @@
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -25,12 +27,37 @@ pub fn tansu_bin() -> PathBuf {
 
 /// A running broker; stopped when dropped.
 pub struct Broker {
-    child: Child,
+    child: Mutex<Child>,
     pub port: u16,
+    /// Where the broker's stderr goes, quoted when it fails.
+    log: PathBuf,
 }
 
-fn free_port() -> Result<u16> {
+/// A loopback port for a child process to listen on. Ports come from below
+/// Linux's ephemeral range (32768 and up), so no outgoing connection can
+/// take one between this check and the child's bind, and a process never
+/// hands out the same port twice, so brokers started by tests running in
+/// parallel cannot collide (one of them failing to bind while the other
+/// answers in its place).
+pub fn free_port() -> Result<u16> {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    const LOW: u32 = 20_000;
+    const SPAN: u32 = 12_000;
+    let start = (std::process::id() % 300) * 40;
+    for _ in 0..SPAN {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = (LOW + (start + n) % SPAN) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return Ok(port);
+        }
+    }
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn tail(path: &PathBuf) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
 }
 
 impl Broker {
@@ -47,25 +74,34 @@ impl Broker {
         let port = free_port()?;
         let url = format!("tcp://127.0.0.1:{port}");
         let advertised = format!("tcp://127.0.0.1:{}", advertised_port.unwrap_or(port));
+        let log = std::env::temp_dir().join(format!("kpc-tansu-{}-{port}.log", std::process::id()));
+        let stderr = std::fs::File::create(&log).with_context(|| format!("creating {}", log.display()))?;
         let child = Command::new(&bin)
             .args(["broker", "--listener-url", &url, "--advertised-listener-url", &advertised, "--storage-engine", "memory://tansu/"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .with_context(|| format!("starting {} (run scripts/setup.sh to install it)", bin.display()))?;
-        let mut broker = Broker { child, port };
+        let broker = Broker { child: Mutex::new(child), port, log };
         let end = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Ok(Some(status)) = broker.child.try_wait() {
-                bail!("tansu exited at start: {status}");
-            }
+            broker.check_running()?;
             if Instant::now() > end {
-                bail!("tansu did not listen on port {port} within 20 s");
+                bail!("tansu did not listen on port {port} within 20 s: {}", tail(&broker.log));
             }
             std::thread::sleep(Duration::from_millis(20));
         }
         Ok(broker)
+    }
+
+    /// An error with the broker's last words if it has exited.
+    fn check_running(&self) -> Result<()> {
+        let exited = self.child.lock().map(|mut c| c.try_wait().ok().flatten()).unwrap_or(None);
+        if let Some(status) = exited {
+            bail!("tansu on port {} exited ({status}): {}", self.port, tail(&self.log));
+        }
+        Ok(())
     }
 
     pub fn bootstrap(&self) -> String {
@@ -86,6 +122,7 @@ impl Broker {
                 return Ok(());
             }
             let err = String::from_utf8_lossy(&out.stderr);
+            self.check_running()?;
             attempt += 1;
             if attempt >= 5 || !(err.contains("ConnectionReset") || err.contains("ConnectionRefused")) {
                 bail!("tansu topic create {name} failed: {err}");
@@ -97,7 +134,10 @@ impl Broker {
 
 impl Drop for Broker {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Ok(child) = self.child.get_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_file(&self.log);
     }
 }
