@@ -187,14 +187,19 @@ fn lz4_frame(input: &[u8], out: &mut Vec<u8>) {
     out.push(FLG);
     out.push(BD);
     out.push((xxhash_rust::xxh32::xxh32(&[FLG, BD], 0) >> 8) as u8);
-    for chunk in input.chunks(64 * 1024) {
-        let c = lz4_flex::block::compress(chunk);
-        if c.len() < chunk.len() {
-            out.extend_from_slice(&(c.len() as u32).to_le_bytes());
-            out.extend_from_slice(&c);
-        } else {
-            out.extend_from_slice(&(chunk.len() as u32 | 0x8000_0000).to_le_bytes());
-            out.extend_from_slice(chunk);
+    // One scratch buffer for the call, as large as lz4 asks for a block.
+    let block = 64 * 1024;
+    let mut scratch = alloc::vec![0u8; lz4_flex::block::get_maximum_output_size(block.min(input.len()))];
+    for chunk in input.chunks(block) {
+        match lz4_flex::block::compress_into(chunk, &mut scratch) {
+            Ok(n) if n < chunk.len() => {
+                out.extend_from_slice(&(n as u32).to_le_bytes());
+                out.extend_from_slice(&scratch[..n]);
+            }
+            _ => {
+                out.extend_from_slice(&(chunk.len() as u32 | 0x8000_0000).to_le_bytes());
+                out.extend_from_slice(chunk);
+            }
         }
     }
     out.extend_from_slice(&0u32.to_le_bytes());
