@@ -9,7 +9,8 @@
       after. Fails if CMD fails.
   whole_process.py table OUT
       prints the rows of OUT as a Markdown table, each row's peers side by
-      side with the ratios ours / kcat.
+      side with the ratios ours / kcat; a row run several times shows the
+      median of each figure.
 """
 import json
 import os
@@ -61,9 +62,22 @@ def run(out, label, peer, records, size, broker, path, cmd):
 
 
 def table(out):
-    rows = [json.loads(l) for l in open(out)]
+    runs = [json.loads(l) for l in open(out)]
+    # Several runs of a row: each figure is its median over them.
+    grouped = {}
+    for r in runs:
+        grouped.setdefault((r["label"], r["peer"]), []).append(r)
+    med = lambda xs: sorted(xs)[len(xs) // 2] if len(xs) % 2 else sum(sorted(xs)[len(xs) // 2 - 1:len(xs) // 2 + 1]) / 2
+    rows = []
+    for (label, peer), rs in grouped.items():
+        rate = med([r["records"] / r["wall"] for r in rs])
+        rows.append({"label": label, "peer": peer, "records": rs[0]["records"], "wall": rs[0]["records"] / rate,
+                     "user": med([r["user"] + r["sys"] for r in rs]), "sys": 0.0,
+                     "rss_kb": med([r["rss_kb"] for r in rs]), "broker_cpu": med([r["broker_cpu"] for r in rs]),
+                     "runs": len(rs)})
     labels = list(dict.fromkeys(r["label"] for r in rows))
     by = {(r["label"], r["peer"]): r for r in rows}
+    print(f"Medians of {max(r['runs'] for r in rows)} runs per row.\n")
     ns = lambda r, k: 1e9 * k(r) / r["records"]
     cpu = lambda r: r["user"] + r["sys"]
     ratio = lambda a, b: f"{a / b:.2f}" if b else "n/a"

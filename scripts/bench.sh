@@ -8,6 +8,8 @@
 # process CPU per record (user + sys), peak RSS, and the broker's CPU per
 # record during the run (from /proc/<pid>/stat); then a table with the
 # ratios ours / kcat.
+# Every row runs KPC_BENCH_RUNS times (default 3), rows interleaved, and the
+# table gives each figure's median over the runs.
 #   bash scripts/bench.sh [records-of-100-B] [records-of-1-KB]   (default 1000000 200000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +24,7 @@ kcat=$(bash scripts/build_kcat.sh)
 produce="$CARGO_TARGET_DIR/host/kafka-produce"
 n_small=${1:-1000000}
 n_large=${2:-200000}
+runs=${KPC_BENCH_RUNS:-3}
 
 work=$(mktemp -d)
 free_port() { "$KPC_PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -83,7 +86,9 @@ head -1000 "$work/small" | "$produce" -b "127.0.0.1:$plain" -t warm -K "$tab" >/
 head -1000 "$work/small" | "$kcat" -P -b "127.0.0.1:$plain" -t warm -K "$tab"
 cat "$work/small" "$work/large" >/dev/null
 
-echo "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); 6 partitions; keys key-0..key-10006"
+echo "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); 6 partitions; keys key-0..key-10006; $runs runs"
+for run_no in $(seq "$runs"); do
+echo "--- run $run_no of $runs"
 for spec in "100 B|$n_small|100|$work/small" "1 KB|$n_large|1000|$work/large"; do
     IFS='|' read -r name n size input <<<"$spec"
     bench_row "$name, acks=1" "$n" "$size" "$input" 0 -X acks=1
@@ -110,6 +115,7 @@ for bs in 16384 1000000; do
     extra "1 KB, acks=1" "$n_large" 1000 "$work/large" "ours, batch.size=$bs" -X acks=1 -X batch.size=$bs
 done
 extra "100 B, acks=1" "$n_small" 100 "$work/small" "confluent-kafka (Python loop)" -X acks=1
+done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 "$KPC_PYTHON" bench/whole_process.py table "$results"
