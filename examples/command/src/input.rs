@@ -15,20 +15,20 @@ pub const READ_SIZE: usize = 256 * 1024;
 pub struct Input {
     /// For messages: `-` for stdin, else the path.
     pub name: String,
-    pub source: Box<dyn Read>,
+    pub source: Box<dyn Read + Send>,
 }
 
 /// The inputs the command line names (stdin when none), opened now so a
 /// missing file is bad usage, found before anything is produced.
 pub fn open_inputs(opts: &Options) -> Result<Vec<Input>, UsageError> {
     if opts.files.is_empty() {
-        return Ok(vec![Input { name: "-".into(), source: Box::new(io::stdin().lock()) }]);
+        return Ok(vec![Input { name: "-".into(), source: Box::new(io::stdin()) }]);
     }
     opts.files
         .iter()
         .map(|f| {
-            let source: Box<dyn Read> = if f == "-" {
-                Box::new(io::stdin().lock())
+            let source: Box<dyn Read + Send> = if f == "-" {
+                Box::new(io::stdin())
             } else {
                 Box::new(File::open(f).map_err(|e| UsageError(format!("cannot open {f}: {e}")))?)
             };
@@ -63,7 +63,7 @@ impl<R: Read> Splitter<R> {
         let dl = self.delim.len();
         let from = self.scanned.saturating_sub(dl - 1).max(self.start);
         let hay = &self.buf[from..self.end];
-        let found = if dl == 1 { hay.iter().position(|&b| b == self.delim[0]) } else { hay.windows(dl).position(|w| w == self.delim.as_slice()) };
+        let found = if dl == 1 { memchr::memchr(self.delim[0], hay) } else { memchr::memmem::find(hay, &self.delim) };
         match found {
             Some(i) => {
                 let rec = self.start..from + i;
