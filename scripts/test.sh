@@ -8,3 +8,6 @@ cd "$(dirname "$0")/.."
 bash scripts/build.sh
 . scripts/env.sh
 cargo test --profile host --workspace "$@"
+# The fuzz targets (scripts/fuzz.sh) must still build against the
+# producer's API. RUSTC_BOOTSTRAP: libfuzzer-sys uses nightly features.
+RUSTC_BOOTSTRAP=1 cargo check -q --manifest-path fuzz/Cargo.toml --bins

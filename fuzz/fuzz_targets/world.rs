@@ -280,8 +280,9 @@ impl World {
                     self.flags.insert("batch split");
                 }
             }
-            // The fuzzed producers are not transactional.
-            Output::Transaction(_) => {}
+            // The fuzzed producers are not transactional, and statistics
+            // are off.
+            Output::Transaction(_) | Output::Statistics(_) => {}
         }
     }
 
