@@ -106,6 +106,34 @@ fn committed_transactions_are_visible_once_and_aborted_ones_never() {
 }
 
 #[test]
+fn statistics_name_the_transactional_state_as_librdkafka_does() {
+    let mut sim = Sim::new(1, &[("a", 1)]);
+    let mut p = txn_producer(&mut sim, &[]);
+    let state = |sim: &Sim, p: &Producer| {
+        let s = p.statistics(sim.now);
+        let json: serde_json::Value = serde_json::from_str(&s.to_json()).expect("statistics JSON");
+        assert_eq!(json["eos"]["txn_state"], s.txn_state.as_str(), "the JSON carries the same state");
+        assert_eq!(json["eos"]["txn_may_enq"], s.txn_may_enq);
+        (s.txn_state, s.txn_may_enq)
+    };
+    assert_eq!(state(&sim, &p), ("Init".into(), false));
+    call(&mut sim, &mut p, TxnCall::Init).expect("init");
+    assert_eq!(state(&sim, &p), ("Ready".into(), false));
+    call(&mut sim, &mut p, TxnCall::Begin).expect("begin");
+    assert_eq!(state(&sim, &p), ("InTransaction".into(), true));
+    sim.send_n(&mut p, "a", 5);
+    p.transaction(TxnCall::Commit).expect("commit starts");
+    assert_eq!(state(&sim, &p), ("CommittingTransaction".into(), false));
+    let t = sim.now + 1_000;
+    sim.run(&mut p, t);
+    assert_eq!(sim.txn_outcomes, vec![true]);
+    assert_eq!(state(&sim, &p), ("Ready".into(), false));
+    // Without transactional.id: librdkafka's "Init", and records are welcome.
+    let plain = sim.producer(&[]);
+    assert_eq!(state(&sim, &plain), ("Init".into(), true));
+}
+
+#[test]
 fn an_empty_transaction_ends_without_the_coordinator() {
     let mut sim = Sim::new(1, &[("a", 1)]);
     let mut p = txn_producer(&mut sim, &[]);

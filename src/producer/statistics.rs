@@ -38,6 +38,10 @@ impl Producer {
             producer_id: self.transactions.identity().map_or(-1, |i| i.producer_id),
             producer_epoch: self.transactions.identity().map_or(-1, |i| i.epoch),
             epoch_cnt: s.epoch_cnt,
+            // A producer that is not transactional stays in librdkafka's
+            // "Init", and may always enqueue.
+            txn_state: self.txn.as_ref().map_or("Init", |t| t.state_name()).into(),
+            txn_may_enq: self.txn.as_ref().is_none_or(|t| t.phase == crate::producer::transactions::Phase::InTransaction),
             ..Default::default()
         };
         for (&node, b) in &self.client.wire.brokers {

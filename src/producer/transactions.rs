@@ -173,6 +173,21 @@ impl Transactions {
         matches!(self.phase, Phase::Fatal(_))
     }
 
+    /// The state by librdkafka's name for it (`eos.txn_state` in its
+    /// statistics).
+    pub fn state_name(&self) -> &'static str {
+        match self.phase {
+            Phase::Uninitialized => "Init",
+            Phase::Initializing => "WaitPID",
+            Phase::Ready => "Ready",
+            Phase::InTransaction => "InTransaction",
+            Phase::Committing => "CommittingTransaction",
+            Phase::Aborting => "AbortingTransaction",
+            Phase::AbortableError(_) => "AbortableError",
+            Phase::Fatal(_) => "FatalError",
+        }
+    }
+
     /// Whether the transaction is ending (EndTxn, or the epoch bump
     /// after an abort, still to come).
     pub fn ending(&self) -> bool {

@@ -202,6 +202,8 @@ impl Statistics {
         j.num("producer_id", self.producer_id);
         j.num("producer_epoch", self.producer_epoch);
         j.num("epoch_cnt", self.epoch_cnt);
+        j.str("txn_state", &self.txn_state);
+        j.num("txn_may_enq", self.txn_may_enq);
         j.close();
         j.close();
         out

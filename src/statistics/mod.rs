@@ -386,6 +386,13 @@ pub struct Statistics {
     pub producer_id: i64,
     pub producer_epoch: i16,
     pub epoch_cnt: u64,
+    /// The transactional state by librdkafka's names (Init, WaitPID,
+    /// Ready, InTransaction, CommittingTransaction, AbortingTransaction,
+    /// AbortableError, FatalError).
+    pub txn_state: String,
+    /// Whether `send` accepts records now (in a transaction, or always
+    /// without `transactional.id`).
+    pub txn_may_enq: bool,
     pub brokers: Vec<BrokerStatistics>,
     pub topics: Vec<TopicStatistics>,
 }

@@ -87,6 +87,8 @@ macro_rules! statistics_into_wit {
                 producer_id: s.producer_id,
                 producer_epoch: s.producer_epoch,
                 epoch_cnt: s.epoch_cnt,
+                txn_state: s.txn_state,
+                txn_may_enq: s.txn_may_enq,
                 brokers: s.brokers.into_iter().map(broker).collect(),
                 topics: s.topics.into_iter().map(topic).collect(),
             }
