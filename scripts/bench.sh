@@ -8,7 +8,7 @@
 # process CPU per record (user + sys), peak RSS, and the broker's CPU per
 # record during the run (from /proc/<pid>/stat); then a table with the
 # ratios ours / kcat.
-# Every row runs KPC_BENCH_RUNS times (default 3), rows interleaved, and the
+# Every row runs KPC_BENCH_RUNS times (default 5), rows interleaved, and the
 # table gives each figure's median over the runs.
 #   bash scripts/bench.sh [records-of-100-B] [records-of-1-KB]   (default 1000000 200000)
 set -euo pipefail
@@ -24,7 +24,7 @@ kcat=$(bash scripts/build_kcat.sh)
 produce="$CARGO_TARGET_DIR/host/kafka-produce"
 n_small=${1:-1000000}
 n_large=${2:-200000}
-runs=${KPC_BENCH_RUNS:-3}
+runs=${KPC_BENCH_RUNS:-5}
 
 work=$(mktemp -d)
 free_port() { "$KPC_PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
