@@ -11,7 +11,7 @@ cargo build --release --target wasm32-wasip2 -p kafka-producer-component
 if command -v wasm-opt >/dev/null; then
     python3 scripts/wasm_opt.py "$KAFKA_PRODUCER_WASM" -O3 \
         --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
-        --enable-nontrapping-float-to-int --enable-multivalue --enable-reference-types
+        --enable-nontrapping-float-to-int --enable-multivalue --enable-reference-types --enable-simd
 else
     echo "build: no wasm-opt (binaryen): the engine component is not size-optimised" >&2
 fi
@@ -43,6 +43,10 @@ if grep -E '^ *import ' <<<"$client_wit" | grep -vqE 'import (wasi:(sockets|io|c
 fi
 wasm-tools component wit "$KAFKA_PRODUCER_WASM" | grep -q "export kafka:producer/producer" \
     || { echo "build: the engine component lost its export" >&2; exit 1; }
+# The record-cipher bench (its own workspace), built for wasm: its
+# `--check` compares the producer's ChaCha20-Poly1305 on simd128 with
+# RustCrypto's (host-tests' chacha_simd).
+(cd bench/aead_speed && CARGO_TARGET_DIR="$CARGO_TARGET_DIR/aead-speed" cargo build --release --target wasm32-wasip2)
 # The same component as JavaScript, for examples/node (jco).
 gen="$KPC_CACHE/node/gen"
 mkdir -p "$gen"

@@ -30,6 +30,7 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::time_provider::TimeProvider;
 use rustls::client::ClientConnectionData;
 use rustls::unbuffered::{ConnectionState, EncodeError, EncodeTlsData, EncryptError, UnbufferedStatus};
+mod chacha;
 mod random;
 pub mod suites;
 mod sign;

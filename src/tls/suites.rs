@@ -1,8 +1,9 @@
 //! The cipher suites: rustls's record-layer and key-schedule traits over
 //! RustCrypto's maintained crates, nothing else.
 //!
-//! - records: `chacha20poly1305` (ChaCha20-Poly1305) and `aes-gcm`
-//!   (AES-128-GCM, AES-256-GCM), sealed and opened in place in the buffer
+//! - records: ChaCha20-Poly1305 from `super::chacha` (our keystream on
+//!   wasm simd128, `poly1305`'s MAC) and `aes-gcm` (AES-128-GCM,
+//!   AES-256-GCM), sealed and opened in place in the buffer
 //!   rustls hands over (TLS 1.3: RFC 8446 section 5.2; TLS 1.2: RFC 5288
 //!   for GCM's explicit nonce, RFC 7905 for ChaCha20's);
 //! - transcript hashes: `sha2` (SHA-256, SHA-384);
@@ -18,7 +19,6 @@ use core::marker::PhantomData;
 use aes_gcm::aead::consts::{U12, U16};
 use aes_gcm::aead::{self, AeadCore, AeadInOut, KeyInit};
 use aes_gcm::{Aes128Gcm, Aes256Gcm};
-use chacha20poly1305::ChaCha20Poly1305;
 use hmac::Mac;
 use rustls::crypto::cipher::{
     make_tls12_aad, make_tls13_aad, AeadKey, InboundOpaqueMessage, InboundPlainMessage, Iv, KeyBlockShape, MessageDecrypter, MessageEncrypter, Nonce,
@@ -28,6 +28,8 @@ use rustls::crypto::{hash, hmac as rhmac, tls12::PrfUsingHmac, tls13::HkdfUsingH
 use rustls::{CipherSuite, ConnectionTrafficSecrets, ContentType, Error, ProtocolVersion, SignatureScheme, SupportedCipherSuite, Tls12CipherSuite, Tls13CipherSuite};
 use sha2::digest::core_api::BlockSizeUser;
 use sha2::{Digest, Sha256, Sha384};
+
+use super::chacha::ChaCha20Poly1305;
 
 /// Every suite the client offers, in its order of preference.
 pub static ALL: &[SupportedCipherSuite] = &[
