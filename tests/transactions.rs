@@ -183,6 +183,13 @@ fn a_fenced_producer_fails_for_good_and_its_transaction_stays_invisible() {
     sim.fence(TXN);
     let more = sim.send_n(&mut p, "a", 5);
     let e = call(&mut sim, &mut p, TxnCall::Commit).expect_err("a fenced producer cannot commit");
+    // INVALID_PRODUCER_EPOCH on Produce makes the transaction abortable (as
+    // in the Java client); the abort then meets the fence at the
+    // coordinator, which is fatal.
+    let e = match e.kind {
+        ErrorKind::Fatal => e,
+        _ => call(&mut sim, &mut p, TxnCall::Abort).expect_err("a fenced producer cannot abort"),
+    };
     assert_eq!(e.kind, ErrorKind::Fatal, "{e:?}");
     assert!(e.message.contains("fenced"), "{}", e.message);
     for c in [TxnCall::Begin, TxnCall::Abort, TxnCall::Commit] {
@@ -383,4 +390,115 @@ fn faults_on_every_transactional_request_keep_the_guarantees() {
     }
     eprintln!("{seeds} transactional schedules, {faults} faults injected");
     assert!(faults > seeds as usize, "the schedules inject faults");
+}
+
+// --- Found in review (each failed before its fix) ---------------------------
+
+/// The bytes of one batch of 10 records, to set a topic limit that makes
+/// such a batch too large (MESSAGE_TOO_LARGE, then a split).
+fn batch_of_10_bytes() -> usize {
+    let mut sim = Sim::new(1, &[("a", 1)]);
+    let mut p = txn_producer(&mut sim, &[]);
+    call(&mut sim, &mut p, TxnCall::Init).expect("init");
+    call(&mut sim, &mut p, TxnCall::Begin).expect("begin");
+    sim.send_n(&mut p, "a", 10);
+    call(&mut sim, &mut p, TxnCall::Commit).expect("commit");
+    sim.appended_batch_bytes as usize
+}
+
+#[test]
+fn a_batch_split_while_the_transaction_aborts_stays_out_of_the_next_one() {
+    let mut sim = Sim::new(1, &[("a", 1)]);
+    sim.latency_ms = 20;
+    sim.topic_max_message_bytes = Some(batch_of_10_bytes() * 3 / 4);
+    let mut p = txn_producer(&mut sim, &[("linger.ms", "0")]);
+    call(&mut sim, &mut p, TxnCall::Init).expect("init");
+    call(&mut sim, &mut p, TxnCall::Begin).expect("begin");
+    let aborted = sim.send_n(&mut p, "a", 10);
+    while sim.produce_requests == 0 {
+        let t = sim.now + 1;
+        sim.run(&mut p, t);
+    }
+    // The abort starts while the too-large batch is in flight.
+    call(&mut sim, &mut p, TxnCall::Abort).expect("abort");
+    call(&mut sim, &mut p, TxnCall::Begin).expect("begin");
+    let committed = sim.send_n(&mut p, "a", 2);
+    call(&mut sim, &mut p, TxnCall::Commit).expect("commit");
+    let t = sim.now + 1_000;
+    sim.run(&mut p, t);
+    Ledger { txns: vec![(aborted, false), (committed, true)] }.check(&sim);
+}
+
+#[test]
+fn a_batch_split_in_a_transaction_keeps_its_sequences_and_commits() {
+    let mut sim = Sim::new(1, &[("a", 1)]);
+    sim.topic_max_message_bytes = Some(batch_of_10_bytes() * 3 / 4);
+    let mut p = txn_producer(&mut sim, &[("delivery.timeout.ms", "10000"), ("request.timeout.ms", "5000")]);
+    call(&mut sim, &mut p, TxnCall::Init).expect("init");
+    call(&mut sim, &mut p, TxnCall::Begin).expect("begin");
+    let ids = sim.send_n(&mut p, "a", 10);
+    let started = sim.now;
+    call(&mut sim, &mut p, TxnCall::Commit).expect("commit");
+    assert!(sim.now - started < 2_000, "the commit waited {} ms", sim.now - started);
+    Ledger { txns: vec![(ids, true)] }.check(&sim);
+}
+
+#[test]
+fn invalid_producer_epoch_on_produce_makes_the_transaction_abortable_not_fatal() {
+    // As after a coordinator aborted a transaction that ran past
+    // transaction.timeout.ms (KIP-588): abort, new epoch, next one commits.
+    let mut sim = Sim::new(1, &[("a", 1)]);
+    let mut p = txn_producer(&mut sim, &[]);
+    call(&mut sim, &mut p, TxnCall::Init).expect("init");
+    call(&mut sim, &mut p, TxnCall::Begin).expect("begin");
+    sim.faults.insert(("a".into(), 0), [Fault::Error(47)].into());
+    let failed = sim.send_n(&mut p, "a", 5);
+    let e = call(&mut sim, &mut p, TxnCall::Commit).expect_err("the commit fails");
+    assert_ne!(e.kind, ErrorKind::Fatal, "{e:?}");
+    call(&mut sim, &mut p, TxnCall::Abort).expect("abort");
+    call(&mut sim, &mut p, TxnCall::Begin).expect("begin");
+    let ids = sim.send_n(&mut p, "a", 5);
+    call(&mut sim, &mut p, TxnCall::Commit).expect("the next transaction commits");
+    Ledger { txns: vec![(failed, false), (ids, true)] }.check(&sim);
+}
+
+#[test]
+fn a_coordinator_that_lost_the_producer_id_makes_the_transaction_abortable() {
+    // UNKNOWN_PRODUCER_ID, TRANSACTION_ABORTABLE on AddPartitionsToTxn: the
+    // Java client aborts and bumps the epoch; so does the producer here.
+    for code in [59i16, 120] {
+        let mut sim = Sim::new(1, &[("a", 1)]);
+        let mut p = txn_producer(&mut sim, &[]);
+        call(&mut sim, &mut p, TxnCall::Init).expect("init");
+        call(&mut sim, &mut p, TxnCall::Begin).expect("begin");
+        sim.txn_faults.insert(24, [TxnFault::Error(code)].into());
+        let failed = sim.send_n(&mut p, "a", 5);
+        let e = call(&mut sim, &mut p, TxnCall::Commit).expect_err("the commit fails");
+        assert_eq!(e.kind, ErrorKind::Transaction, "code {code}: {e:?}");
+        call(&mut sim, &mut p, TxnCall::Abort).expect("abort");
+        call(&mut sim, &mut p, TxnCall::Begin).expect("begin");
+        let ids = sim.send_n(&mut p, "a", 5);
+        call(&mut sim, &mut p, TxnCall::Commit).expect("the next transaction commits");
+        Ledger { txns: vec![(failed, false), (ids, true)] }.check(&sim);
+    }
+}
+
+#[test]
+fn a_commit_that_timed_out_and_is_made_again_gets_its_own_outcome() {
+    let mut sim = Sim::new(1, &[("a", 1)]);
+    sim.latency_ms = 10;
+    let mut p = txn_producer(&mut sim, &[]);
+    call(&mut sim, &mut p, TxnCall::Init).expect("init");
+    call(&mut sim, &mut p, TxnCall::Begin).expect("begin");
+    sim.send_n(&mut p, "a", 5);
+    let e = sim::network::driver_call(&mut sim, &mut p, TxnCall::Commit, 0).expect_err("no time to finish");
+    assert_eq!(e.kind, ErrorKind::TimedOut);
+    sim::network::driver_poll(&mut sim, &mut p, 1_000);
+    assert_eq!(sim.txn_outcomes, vec![true], "the commit went on in the background");
+    // Made again, the commit answers with what happened to it.
+    sim::network::driver_call(&mut sim, &mut p, TxnCall::Commit, 1_000).expect("the first commit's outcome");
+    sim::network::driver_call(&mut sim, &mut p, TxnCall::Begin, 0).expect("begin");
+    sim.send_n(&mut p, "a", 5);
+    sim::network::driver_call(&mut sim, &mut p, TxnCall::Commit, 5_000).expect("the second commit");
+    assert_eq!(sim.txn_outcomes, vec![true, true], "a commit reported done has its EndTxn");
 }

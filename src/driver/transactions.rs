@@ -15,6 +15,13 @@ impl<E: Engine, I: Io> Driver<E, I> {
     pub fn transaction(&mut self, call: TxnCall, timeout_ms: u64) -> Result<Result<(), ProduceError>, EngineFailed> {
         let now = self.io.now_ms();
         let op = call.op();
+        // The outcome of the same call that timed out earlier and finished
+        // since: that is this call's answer (as the Java client returns
+        // the pending result when a timed-out call is made again).
+        if let Some(i) = op.and_then(|op| self.txn_results.iter().position(|r| r.op == op)) {
+            let result = self.txn_results.remove(i);
+            return Ok(result.error.map_or(Ok(()), Err));
+        }
         let answer = self.engine.transaction(call, now)?;
         self.dirty = true;
         let (Ok(()), Some(op)) = (&answer, op) else {

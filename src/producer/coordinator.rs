@@ -51,6 +51,9 @@ enum Next {
 enum Handling {
     Retry { backoff_ms: u64, rediscover: bool },
     Abortable(ProduceError),
+    /// Abortable, and the epoch is bumped after the abort (the coordinator
+    /// lost track of the producer id).
+    AbortableBump(ProduceError),
     Fatal(ProduceError),
 }
 
@@ -268,6 +271,11 @@ impl Producer {
         match code {
             COORDINATOR_NOT_AVAILABLE | NOT_COORDINATOR | REQUEST_TIMED_OUT => Handling::Retry { backoff_ms, rediscover: true },
             COORDINATOR_LOAD_IN_PROGRESS | CONCURRENT_TRANSACTIONS => Handling::Retry { backoff_ms, rediscover: false },
+            // The Java client's abortableErrorIfPossible: the transaction
+            // is aborted and the producer gets a new epoch.
+            error_codes::UNKNOWN_PRODUCER_ID | error_codes::INVALID_PRODUCER_ID_MAPPING | error_codes::TRANSACTION_ABORTABLE => {
+                Handling::AbortableBump(ProduceError::broker(ErrorKind::Transaction, code, Some(during)))
+            }
             c if is_fatal_code(c) => Handling::Fatal(fatal_error(c, during)),
             c if is_retriable(c) => Handling::Retry { backoff_ms, rediscover: false },
             c => Handling::Fatal(ProduceError::broker(ErrorKind::Fatal, c, Some(during))),
@@ -281,6 +289,12 @@ impl Producer {
                 self.retry_txn(request, now, backoff_ms, rediscover);
             }
             Handling::Abortable(e) => self.txn_abortable(e),
+            Handling::AbortableBump(e) => {
+                if let Some(t) = self.txn.as_mut() {
+                    t.bump_after_abort = true;
+                }
+                self.txn_abortable(e)
+            }
             Handling::Fatal(e) => self.txn_fatal(e),
         }
     }
@@ -351,6 +365,7 @@ impl Producer {
             };
             worst = Some(match (worst, handling) {
                 (Some(Handling::Fatal(e)), _) | (_, Handling::Fatal(e)) => Handling::Fatal(e),
+                (Some(Handling::AbortableBump(e)), _) | (_, Handling::AbortableBump(e)) => Handling::AbortableBump(e),
                 (Some(Handling::Abortable(e)), _) | (_, Handling::Abortable(e)) => Handling::Abortable(e),
                 (_, retry) => retry,
             });
@@ -419,8 +434,13 @@ impl Producer {
         let TxnRequest::EndTxn { commit } = request else { return };
         match code {
             error_codes::NONE => self.on_txn_ended(commit),
-            error_codes::UNKNOWN_PRODUCER_ID | error_codes::INVALID_PRODUCER_ID_MAPPING if commit => {
-                self.txn_abortable(ProduceError::broker(ErrorKind::Transaction, code, Some("EndTxn")))
+            error_codes::UNKNOWN_PRODUCER_ID | error_codes::INVALID_PRODUCER_ID_MAPPING | error_codes::TRANSACTION_ABORTABLE if !commit => {
+                // The coordinator has nothing of this producer to abort:
+                // the abort is over once the epoch is bumped.
+                if let Some(t) = self.txn.as_mut() {
+                    t.bump_after_abort = true;
+                }
+                self.on_txn_ended(false)
             }
             code => {
                 let handling = self.common_handling(code, if commit { "EndTxn (commit)" } else { "EndTxn (abort)" });

@@ -8,7 +8,7 @@ use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::vec::Vec;
 
-use super::transactions::{fatal_error, is_fatal_code};
+use super::transactions::{fatal_error, is_fatal_on_produce};
 use super::transaction_manager::{self as txn, sequences_lost, BatchFacts, Disposition, PidState, ProducerIdAndEpoch, TopicPartition};
 use super::{Output, Producer};
 use crate::accumulator::{Accumulator, ProducerBatch};
@@ -338,7 +338,7 @@ impl Producer {
                 continue;
             };
             let code = p.error_code;
-            if self.txn.is_some() && is_fatal_code(code) {
+            if self.txn.is_some() && is_fatal_on_produce(code) {
                 let e = fatal_error(code, &format!("Produce to {name}-{}", b.partition));
                 self.fail_batch(b, e);
                 continue;
@@ -379,6 +379,12 @@ impl Producer {
     /// Carries out the disposition of a batch that was not delivered.
     fn dispose(&mut self, b: ProducerBatch, mut facts: BatchFacts, error: Option<i16>, err: ProduceError, now: u64) {
         let mut d = txn::disposition(&facts, error);
+        if d == Disposition::Split && self.txn_gives_up() {
+            // The transaction is being aborted: its halves must not go out
+            // (they would land in the next transaction).
+            let msg = format!("the record's transaction was aborted; last error: {}", err.message);
+            return self.fail_batch(b, ProduceError { kind: ErrorKind::Aborted, code: err.code, message: msg });
+        }
         if d == Disposition::Split {
             match b.split(now) {
                 Some((first, second)) => return self.requeue_split(b, first, second),
@@ -426,8 +432,16 @@ impl Producer {
     }
 
     /// MESSAGE_TOO_LARGE: the halves take the batch's place.
-    fn requeue_split(&mut self, b: ProducerBatch, first: ProducerBatch, second: ProducerBatch) {
-        if let Some(i) = b.identity {
+    fn requeue_split(&mut self, b: ProducerBatch, mut first: ProducerBatch, mut second: ProducerBatch) {
+        if let (Some(i), true) = (b.identity, self.txn.is_some()) {
+            // A transaction's epoch cannot change while it is open: the
+            // halves take the batch's sequence range instead (the Java
+            // client re-stamps split batches the same way). It was never
+            // written, so the broker expects exactly these sequences.
+            first.identity = Some(i);
+            let base_sequence = i.base_sequence.wrapping_add(first.record_count() as i32) & i32::MAX;
+            second.identity = Some(ProducerIdentity { base_sequence, ..i });
+        } else if let Some(i) = b.identity {
             // Its sequence range was never written: start the sequences
             // again, once nothing is in flight, with the halves in the
             // batch's place. Nothing after it in this epoch can have been

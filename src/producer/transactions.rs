@@ -212,6 +212,15 @@ pub fn is_fatal_code(code: i16) -> bool {
     )
 }
 
+/// Whether a Produce error code ends a transactional producer. Fewer than
+/// on the transactional requests, as in the Java client: the other codes
+/// (INVALID_PRODUCER_EPOCH after the coordinator aborted a transaction
+/// that ran past transaction.timeout.ms, INVALID_TXN_STATE, ...) make the
+/// transaction abortable, and the epoch is bumped after the abort.
+pub fn is_fatal_on_produce(code: i16) -> bool {
+    matches!(code, PRODUCER_FENCED | TRANSACTIONAL_ID_AUTHORIZATION_FAILED | CLUSTER_AUTHORIZATION_FAILED | UNSUPPORTED_VERSION)
+}
+
 /// The error a fatal code becomes, saying what it means for the producer.
 pub fn fatal_error(code: i16, during: &str) -> ProduceError {
     let what = match code {

@@ -14,7 +14,7 @@
 
 mod broker;
 mod coordinator;
-mod network;
+pub mod network;
 mod oracle;
 mod records;
 

@@ -165,3 +165,39 @@ impl Io for SimIo<'_> {
         Ok(())
     }
 }
+
+/// Runs `d` on the simulation's parked driver state (a host's driver that
+/// lives across calls), collecting its reports.
+fn with_driver<R>(sim: &mut Sim, p: &mut Producer, f: impl FnOnce(&mut Driver<&mut Producer, SimIo<'_>>) -> R) -> R {
+    let parked = sim.parked.take();
+    let io = SimIo { sim, idle: 0, moves: 0 };
+    let mut d = match parked {
+        Some(state) => state.resume(p, io),
+        None => Driver::new(p, io),
+    };
+    let r = f(&mut d);
+    let at = d.io.sim.now;
+    for rep in d.take_reports() {
+        d.io.sim.reports.push(rep);
+        d.io.sim.report_times.push(at);
+    }
+    let (_, io, state) = d.park();
+    io.sim.parked = Some(state);
+    r
+}
+
+/// A transactional call through the driver's blocking API, as hosts make it.
+pub fn driver_call(sim: &mut Sim, p: &mut Producer, call: kafka_producer_component::TxnCall, timeout_ms: u64) -> Result<(), kafka_producer_component::ProduceError> {
+    with_driver(sim, p, |d| d.transaction(call, timeout_ms).expect("engine"))
+}
+
+/// Polls for `ms` like a host that does not look at transactional outcomes.
+pub fn driver_poll(sim: &mut Sim, p: &mut Producer, ms: u64) {
+    with_driver(sim, p, |d| {
+        let end = d.io.sim.now + ms;
+        while d.io.sim.now < end {
+            let left = end - d.io.sim.now;
+            d.poll(left).expect("poll");
+        }
+    })
+}
