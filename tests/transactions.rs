@@ -502,3 +502,22 @@ fn a_commit_that_timed_out_and_is_made_again_gets_its_own_outcome() {
     sim::network::driver_call(&mut sim, &mut p, TxnCall::Commit, 5_000).expect("the second commit");
     assert_eq!(sim.txn_outcomes, vec![true, true], "a commit reported done has its EndTxn");
 }
+
+#[test]
+fn a_coordinator_that_goes_away_between_requests_is_looked_up_again() {
+    let mut sim = Sim::new(2, &[("a", 1)]);
+    sim.coordinator_node = 1;
+    let mut p = txn_producer(&mut sim, &[]);
+    call(&mut sim, &mut p, TxnCall::Init).expect("init");
+    call(&mut sim, &mut p, TxnCall::Begin).expect("begin");
+    let ids = sim.send_n(&mut p, "a", 5);
+    let t = sim.now + 200;
+    sim.run(&mut p, t);
+    // Nothing in flight to the coordinator when its broker goes.
+    sim.kill_node(1);
+    sim.coordinator_node = 0;
+    let t = sim.now + 100;
+    sim.run(&mut p, t);
+    call(&mut sim, &mut p, TxnCall::Commit).expect("commit through the new coordinator");
+    Ledger { txns: vec![(ids, true)] }.check(&sim);
+}

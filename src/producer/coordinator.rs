@@ -207,7 +207,10 @@ impl Producer {
                     Some((host, port)) => {
                         self.client.connect(node, host, port, now, &mut self.outputs);
                     }
-                    None => self.metadata.request_update(),
+                    None => {
+                        self.forget_coordinator(node);
+                        self.metadata.request_update();
+                    }
                 }
             }
             return false;

@@ -304,7 +304,22 @@ impl Producer {
         for inf in c.in_flight {
             self.on_request_lost(inf, reason, now);
         }
+        self.forget_coordinator(c.node);
         self.metadata.request_update();
+    }
+
+    /// The transaction's (or the group's) coordinator on `node` dropped or
+    /// is gone from metadata: it is looked up again before the next
+    /// transactional request, as the Java client does on a disconnect.
+    pub(super) fn forget_coordinator(&mut self, node: i32) {
+        if let Some(t) = self.txn.as_mut() {
+            if t.coordinator == Some(node) {
+                t.coordinator = None;
+            }
+            if t.group_coordinator.as_ref().is_some_and(|(_, n)| *n == node) {
+                t.group_coordinator = None;
+            }
+        }
     }
 }
 

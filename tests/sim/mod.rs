@@ -484,3 +484,15 @@ impl Sim {
     }
 
 }
+
+impl Sim {
+    /// Broker `node` goes away: its connections drop and new ones are
+    /// refused (it leaves the metadata too).
+    pub fn kill_node(&mut self, node: i32) {
+        self.brokers.remove(&node);
+        let conns: Vec<u32> = self.conns.iter().filter(|(_, c)| c.node == node).map(|(k, _)| *k).collect();
+        for c in conns {
+            self.drop_conn(c);
+        }
+    }
+}
