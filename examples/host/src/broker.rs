@@ -35,19 +35,29 @@ pub struct Broker {
 
 /// A loopback port for a child process to listen on. Ports come from below
 /// Linux's ephemeral range (32768 and up), so no outgoing connection can
-/// take one between this check and the child's bind, and a process never
-/// hands out the same port twice, so brokers started by tests running in
-/// parallel cannot collide (one of them failing to bind while the other
-/// answers in its place).
+/// take one between this check and the child's bind. A process never hands
+/// out the same port twice, and each port is also claimed with a lock file
+/// held until the process exits, so processes choosing ports at the same
+/// time (a test and the `kafka-produce` it runs, which starts its own
+/// broker) cannot pick the same one: two brokers on one port would leave
+/// one failing to bind while the other answers in its place.
 pub fn free_port() -> Result<u16> {
     static NEXT: AtomicU32 = AtomicU32::new(0);
+    static CLAIMS: Mutex<Vec<std::fs::File>> = Mutex::new(Vec::new());
     const LOW: u32 = 20_000;
     const SPAN: u32 = 12_000;
+    let dir = std::env::temp_dir().join("kpc-ports");
+    let _ = std::fs::create_dir_all(&dir);
     let start = (std::process::id() % 300) * 40;
     for _ in 0..SPAN {
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let port = (LOW + (start + n) % SPAN) as u16;
+        let Ok(claim) = std::fs::File::create(dir.join(format!("{port}.lock"))) else { continue };
+        if claim.try_lock().is_err() {
+            continue;
+        }
         if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            CLAIMS.lock().unwrap_or_else(|e| e.into_inner()).push(claim);
             return Ok(port);
         }
     }
