@@ -521,3 +521,94 @@ fn a_coordinator_that_goes_away_between_requests_is_looked_up_again() {
     call(&mut sim, &mut p, TxnCall::Commit).expect("commit through the new coordinator");
     Ledger { txns: vec![(ids, true)] }.check(&sim);
 }
+
+#[test]
+fn an_abort_after_an_unanswered_add_partitions_still_ends_the_transaction_at_the_coordinator() {
+    // The connection drops before AddPartitionsToTxn's answer: after the
+    // coordinator added the partition (it has a transaction open), or
+    // before (it has none). The abort must leave no transaction open.
+    for fault in [TxnFault::DropAfter, TxnFault::DropBefore] {
+        let mut sim = Sim::new(1, &[("a", 1)]);
+        // A long backoff: the abort comes before AddPartitionsToTxn is retried.
+        let mut p = sim.producer(&[("transactional.id", TXN), ("retry.backoff.ms", "2000"), ("retry.backoff.max.ms", "2000")]);
+        call(&mut sim, &mut p, TxnCall::Init).expect("init");
+        call(&mut sim, &mut p, TxnCall::Begin).expect("begin");
+        sim.txn_faults.insert(24, [fault].into());
+        let doomed = sim.send_n(&mut p, "a", 5);
+        let t = sim.now + 100;
+        sim.run(&mut p, t);
+        assert_eq!(sim.faults_injected, 1, "{fault:?}: AddPartitionsToTxn went out");
+        call(&mut sim, &mut p, TxnCall::Abort).expect("abort");
+        let open = &sim.transactions[TXN];
+        assert!(open.partitions.is_empty(), "{fault:?}: the coordinator's transaction was left open: {:?}", open.partitions);
+        let expected: Vec<bool> = if fault == TxnFault::DropAfter { vec![false] } else { vec![] };
+        assert_eq!(sim.txn_outcomes, expected, "{fault:?}");
+        call(&mut sim, &mut p, TxnCall::Begin).expect("begin");
+        let ids = sim.send_n(&mut p, "a", 5);
+        call(&mut sim, &mut p, TxnCall::Commit).expect("the next transaction commits");
+        Ledger { txns: vec![(doomed, false), (ids, true)] }.check(&sim);
+    }
+}
+
+#[test]
+fn txn_offset_commit_acts_on_its_worst_partition_error() {
+    // One partition retriable, another saying the consumer group moved on:
+    // the offsets must not go in on a retry; the transaction is abortable.
+    let mut sim = Sim::new(1, &[("out", 1), ("in", 2)]);
+    let mut p = txn_producer(&mut sim, &[]);
+    call(&mut sim, &mut p, TxnCall::Init).expect("init");
+    call(&mut sim, &mut p, TxnCall::Begin).expect("begin");
+    let ids = sim.send_n(&mut p, "out", 3);
+    sim.txn_offset_partition_codes = vec![(0, 3), (1, 22)]; // UNKNOWN_TOPIC_OR_PARTITION, ILLEGAL_GENERATION
+    let group = GroupMetadata { group_id: "etl".into(), generation_id: 3, member_id: "m-1".into(), group_instance_id: None };
+    let offsets = (0..2).map(|partition| OffsetToCommit { topic: "in".into(), partition, offset: 7, metadata: None }).collect();
+    let e = call(&mut sim, &mut p, TxnCall::SendOffsets(offsets, group)).expect_err("the group moved on");
+    assert_eq!((e.kind, e.code), (ErrorKind::Transaction, 22), "{e:?}");
+    call(&mut sim, &mut p, TxnCall::Abort).expect("abort");
+    assert!(sim.group_offsets.is_empty(), "{:?}", sim.group_offsets);
+    Ledger { txns: vec![(ids, false)] }.check(&sim);
+}
+
+#[test]
+fn group_metadata_before_txn_offset_commit_v3_is_refused_as_java_does() {
+    let mut sim = Sim::new(1, &[("out", 1), ("in", 1)]);
+    sim.max_txn_offset_commit_version = 2;
+    let mut p = txn_producer(&mut sim, &[]);
+    call(&mut sim, &mut p, TxnCall::Init).expect("init");
+    let offsets = vec![OffsetToCommit { topic: "in".into(), partition: 0, offset: 7, metadata: None }];
+    // The group id alone goes at v2.
+    call(&mut sim, &mut p, TxnCall::Begin).expect("begin");
+    let alone = GroupMetadata { group_id: "etl".into(), generation_id: -1, member_id: String::new(), group_instance_id: None };
+    call(&mut sim, &mut p, TxnCall::SendOffsets(offsets.clone(), alone)).expect("group id alone");
+    call(&mut sim, &mut p, TxnCall::Commit).expect("commit");
+    assert_eq!(sim.group_offsets.get(&("etl".into(), "in".into(), 0)), Some(&7));
+    // A generation and member id cannot be carried: refused, not dropped.
+    call(&mut sim, &mut p, TxnCall::Begin).expect("begin");
+    let member = GroupMetadata { group_id: "etl".into(), generation_id: 3, member_id: "m-1".into(), group_instance_id: None };
+    let e = call(&mut sim, &mut p, TxnCall::SendOffsets(offsets, member)).expect_err("refused");
+    assert_eq!((e.kind, e.code), (ErrorKind::Fatal, 35), "{e:?}");
+    assert!(e.message.contains("needs v3"), "{}", e.message);
+}
+
+#[test]
+fn a_commit_that_fails_while_closing_is_aborted_before_the_producer_closes() {
+    let mut sim = Sim::new(1, &[("a", 1)]);
+    let mut p = txn_producer(&mut sim, &[]);
+    call(&mut sim, &mut p, TxnCall::Init).expect("init");
+    call(&mut sim, &mut p, TxnCall::Begin).expect("begin");
+    let ids = sim.send_n(&mut p, "a", 10);
+    let t = sim.now + 50;
+    sim.run(&mut p, t);
+    // The commit runs when close is called; a record then fails.
+    sim.faults.insert(("a".into(), 0), [Fault::Error(87)].into()); // INVALID_RECORD
+    let more = sim.send_n(&mut p, "a", 5);
+    p.transaction(TxnCall::Commit).expect("commit starts");
+    p.close(sim.now, 5_000);
+    let t = sim.now + 6_000;
+    sim.run(&mut p, t);
+    assert_eq!(p.unreported(), 0);
+    let commit = sim.txn_results.iter().find(|r| r.op == kafka_producer_component::TxnOp::Commit).expect("the commit's outcome");
+    assert_eq!(commit.error.as_ref().map(|e| e.code), Some(87), "{commit:?}");
+    assert_eq!(sim.txn_outcomes, vec![false], "the failed transaction was aborted at the coordinator before closing");
+    Ledger { txns: vec![([ids, more].concat(), false)] }.check(&sim);
+}

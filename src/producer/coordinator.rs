@@ -18,7 +18,7 @@ use crate::error_codes::{
     OPERATION_NOT_ATTEMPTED, REQUEST_TIMED_OUT, UNKNOWN_TOPIC_OR_PARTITION,
 };
 use crate::report::{ErrorKind, ProduceError};
-use crate::request::{self, ApiKey, Transactional, TxnIdentity};
+use crate::request::{self, ApiKey, GroupMetadata, Transactional, TxnIdentity};
 use crate::response::{FindCoordinatorResponse, InitProducerIdResponse, PartitionErrors};
 
 /// Backoff after CONCURRENT_TRANSACTIONS on AddPartitionsToTxn: the
@@ -40,6 +40,12 @@ pub enum TxnRequest {
     EndTxn { commit: bool },
 }
 
+/// Whether a group's metadata names a member (a generation, member id or
+/// static instance id), not just the group.
+fn has_member(g: &GroupMetadata) -> bool {
+    g.generation_id != -1 || !g.member_id.is_empty() || g.group_instance_id.is_some()
+}
+
 /// What the transaction needs next.
 enum Next {
     Send(TxnRequest),
@@ -55,6 +61,19 @@ enum Handling {
     /// lost track of the producer id).
     AbortableBump(ProduceError),
     Fatal(ProduceError),
+}
+
+impl Handling {
+    /// Of two partitions' handlings, the one the request gets: fatal over
+    /// abortable over retry.
+    fn worst(a: Option<Handling>, b: Handling) -> Handling {
+        match (a, b) {
+            (Some(Handling::Fatal(e)), _) | (_, Handling::Fatal(e)) => Handling::Fatal(e),
+            (Some(Handling::AbortableBump(e)), _) | (_, Handling::AbortableBump(e)) => Handling::AbortableBump(e),
+            (Some(Handling::Abortable(e)), _) | (_, Handling::Abortable(e)) => Handling::Abortable(e),
+            (_, retry) => retry,
+        }
+    }
 }
 
 impl Producer {
@@ -132,7 +151,7 @@ impl Producer {
                 None
             }
             Phase::Aborting if self.sender.batches_in_flight() == 0 => {
-                Some(if txn.started { Next::Send(TxnRequest::EndTxn { commit: false }) } else { Next::EndLocally { commit: false } })
+                Some(if txn.started || txn.maybe_started { Next::Send(TxnRequest::EndTxn { commit: false }) } else { Next::EndLocally { commit: false } })
             }
             _ => None,
         }
@@ -223,6 +242,20 @@ impl Producer {
             self.txn_fatal(e);
             return false;
         }
+        if api == ApiKey::TxnOffsetCommit && version < 3 && self.txn.as_ref().and_then(|t| t.offsets.as_ref()).is_some_and(|o| has_member(&o.group)) {
+            // Before v3 the request has no generation or member id: the
+            // commit would not be fenced against a rebalance. The Java
+            // client refuses the same way.
+            let e = ProduceError::broker(
+                ErrorKind::Fatal,
+                error_codes::UNSUPPORTED_VERSION,
+                Some(&format!(
+                    "the group's coordinator offers TxnOffsetCommit up to v{version}; committing with the consumer's generation and member id needs v3 (Kafka 2.5 or later): pass the group id alone"
+                )),
+            );
+            self.txn_fatal(e);
+            return false;
+        }
         let client_id = &self.config.client_id;
         let sent = self.client.send_request(conn, api, version, 128, true, now, &mut self.outputs, |buf, cid| encode(buf, version, cid, client_id));
         self.dirty |= sent.broke;
@@ -248,6 +281,11 @@ impl Producer {
     /// coordinator may have moved; look it up again and retry.
     pub(super) fn on_txn_request_lost(&mut self, now: u64) {
         if let Some(r) = self.take_txn_request() {
+            if matches!(r, TxnRequest::AddPartitions(_) | TxnRequest::AddOffsets) {
+                if let Some(txn) = self.txn.as_mut() {
+                    txn.maybe_started = true;
+                }
+            }
             self.retry_txn(&r, now, self.config.retry_backoff_ms, true);
         }
     }
@@ -366,12 +404,7 @@ impl Producer {
                 }
                 Some(code) => self.common_handling(code, "AddPartitionsToTxn"),
             };
-            worst = Some(match (worst, handling) {
-                (Some(Handling::Fatal(e)), _) | (_, Handling::Fatal(e)) => Handling::Fatal(e),
-                (Some(Handling::AbortableBump(e)), _) | (_, Handling::AbortableBump(e)) => Handling::AbortableBump(e),
-                (Some(Handling::Abortable(e)), _) | (_, Handling::Abortable(e)) => Handling::Abortable(e),
-                (_, retry) => retry,
-            });
+            worst = Some(Handling::worst(worst, handling));
         }
         self.set_partition_states(&added, PartitionState::Added);
         if !added.is_empty() {
@@ -410,26 +443,34 @@ impl Producer {
 
     pub(super) fn on_txn_offset_commit(&mut self, r: &PartitionErrors<'_>, now: u64) {
         let Some(request) = self.take_txn_request() else { return };
-        let codes = r.iter().flat_map(|(_, ps)| ps.iter().map(|(_, c)| *c));
-        let Some(code) = codes.clone().find(|c| *c != error_codes::NONE) else {
-            if let Some(txn) = self.txn.as_mut() {
-                txn.offsets = None;
+        let mut worst: Option<Handling> = None;
+        for code in r.iter().flat_map(|(_, ps)| ps.iter().map(|(_, c)| *c)).filter(|c| *c != error_codes::NONE) {
+            let handling = match code {
+                UNKNOWN_TOPIC_OR_PARTITION => Handling::Retry { backoff_ms: self.config.retry_backoff_ms, rediscover: false },
+                error_codes::UNKNOWN_MEMBER_ID
+                | error_codes::ILLEGAL_GENERATION
+                | error_codes::FENCED_INSTANCE_ID
+                | error_codes::GROUP_AUTHORIZATION_FAILED => Handling::Abortable(ProduceError::broker(
+                    ErrorKind::Transaction,
+                    code,
+                    Some("TxnOffsetCommit: the consumer group moved on"),
+                )),
+                code => self.common_handling(code, "TxnOffsetCommit"),
+            };
+            worst = Some(Handling::worst(worst, handling));
+        }
+        match worst {
+            // The partitions answered are committed with the transaction;
+            // a retry sends them all again, which the coordinator allows.
+            Some(handling) => self.apply(&request, handling, now),
+            None => {
+                if let Some(txn) = self.txn.as_mut() {
+                    txn.offsets = None;
+                }
+                self.finish_op(TxnOp::SendOffsets, None);
+                self.dirty = true;
             }
-            self.finish_op(TxnOp::SendOffsets, None);
-            self.dirty = true;
-            return;
-        };
-        let handling = match code {
-            UNKNOWN_TOPIC_OR_PARTITION => Handling::Retry { backoff_ms: self.config.retry_backoff_ms, rediscover: false },
-            error_codes::UNKNOWN_MEMBER_ID
-            | error_codes::ILLEGAL_GENERATION
-            | error_codes::FENCED_INSTANCE_ID
-            | error_codes::GROUP_AUTHORIZATION_FAILED => {
-                Handling::Abortable(ProduceError::broker(ErrorKind::Transaction, code, Some("TxnOffsetCommit: the consumer group moved on")))
-            }
-            code => self.common_handling(code, "TxnOffsetCommit"),
-        };
-        self.apply(&request, handling, now);
+        }
     }
 
     pub(super) fn on_end_txn(&mut self, code: i16, now: u64) {
@@ -437,6 +478,10 @@ impl Producer {
         let TxnRequest::EndTxn { commit } = request else { return };
         match code {
             error_codes::NONE => self.on_txn_ended(commit),
+            // Sent only because an AddPartitionsToTxn or AddOffsetsToTxn
+            // went unanswered: the coordinator has no transaction open, so
+            // there is nothing to abort.
+            error_codes::INVALID_TXN_STATE if !commit && self.txn.as_ref().is_some_and(|t| !t.started) => self.on_txn_ended(false),
             error_codes::UNKNOWN_PRODUCER_ID | error_codes::INVALID_PRODUCER_ID_MAPPING | error_codes::TRANSACTION_ABORTABLE if !commit => {
                 // The coordinator has nothing of this producer to abort:
                 // the abort is over once the epoch is bumped.
@@ -458,6 +503,7 @@ impl Producer {
         let Some(txn) = self.txn.as_mut() else { return };
         txn.partitions.clear();
         txn.started = false;
+        txn.maybe_started = false;
         txn.offsets = None;
         if !commit && (txn.bump_after_abort || self.transactions.bump_requested) {
             // The abort's outcome is told once the bump is through.

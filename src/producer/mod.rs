@@ -346,10 +346,6 @@ impl Producer {
     /// Poll until `unreported()` is 0: then every record has its report
     /// and the connections are closed.
     pub fn close(&mut self, now: u64, timeout_ms: u64) {
-        // An open transaction is aborted, as the Java client does.
-        if self.txn.as_ref().is_some_and(|t| matches!(t.phase, transactions::Phase::InTransaction | transactions::Phase::AbortableError(_)) && t.op.is_none()) {
-            self.begin_abort();
-        }
         let at = now.saturating_add(timeout_ms);
         self.closing_at = Some(self.closing_at.map_or(at, |c| c.min(at)));
         self.flush();
@@ -441,6 +437,13 @@ impl Producer {
     /// closes the connections.
     fn finish_close(&mut self, now: u64) {
         let Some(at) = self.closing_at else { return };
+        // An open transaction is aborted, as the Java client does; so is
+        // one whose commit failed while closing. At the deadline nothing
+        // more is sent: the coordinator aborts it at transaction.timeout.ms,
+        // or the next instance's init_transactions does.
+        if now < at && self.txn_open_and_idle() {
+            self.begin_abort();
+        }
         if now >= at && self.completion.unreported() > 0 {
             let closed = || ProduceError::new(ErrorKind::Closed, "the producer was closed before the record was delivered".into());
             // Requests in flight are forgotten: a late response answers nothing.

@@ -136,6 +136,10 @@ pub struct Transactions {
     /// The coordinator knows of this transaction (a partition or offsets
     /// were added): ending it takes an EndTxn.
     pub started: bool,
+    /// An AddPartitionsToTxn or AddOffsetsToTxn went unanswered (its
+    /// connection dropped): the coordinator may know of the transaction
+    /// though `started` is false, so an abort still sends EndTxn.
+    pub maybe_started: bool,
     pub offsets: Option<PendingOffsets>,
     /// Sequences went out of step during the transaction: after the abort,
     /// InitProducerId bumps the epoch (KIP-360) before the next one.
@@ -154,6 +158,7 @@ impl Transactions {
             retry_at_ms: 0,
             partitions: BTreeMap::new(),
             started: false,
+            maybe_started: false,
             offsets: None,
             bump_after_abort: false,
         }
@@ -294,6 +299,7 @@ impl Producer {
             Phase::Ready => {
                 txn.phase = Phase::InTransaction;
                 txn.started = false;
+                txn.maybe_started = false;
                 txn.partitions.clear();
                 Ok(())
             }
@@ -392,6 +398,12 @@ impl Producer {
             Phase::Ready => Err(state_error(format!("{verb}: no transaction is open: call begin_transaction first"))),
             Phase::Committing | Phase::Aborting => Err(state_error(format!("{verb}: the transaction is ending"))),
         }
+    }
+
+    /// Whether a transaction is open (healthy or abortable) with no call
+    /// running on it: `close` aborts it.
+    pub(super) fn txn_open_and_idle(&self) -> bool {
+        self.txn.as_ref().is_some_and(|t| matches!(t.phase, Phase::InTransaction | Phase::AbortableError(_)) && t.op.is_none())
     }
 
     /// Whether a transaction is ending: `close` waits for it.

@@ -143,7 +143,7 @@ impl Sim {
             keys.push((22, 0, 5));
             // Transactions (KIP-98): FindCoordinator, AddPartitionsToTxn,
             // AddOffsetsToTxn, EndTxn, TxnOffsetCommit, at Kafka 4's ranges.
-            keys.extend([(10, 0, 6), (24, 0, 5), (25, 0, 4), (26, 0, 5), (28, 0, 5)]);
+            keys.extend([(10, 0, 6), (24, 0, 5), (25, 0, 4), (26, 0, 5), (28, 0, self.max_txn_offset_commit_version)]);
         }
         ApiVersionsResponse::default()
             .with_api_keys(keys.into_iter().map(|(k, min, max)| ApiVersion::default().with_api_key(k).with_min_version(min).with_max_version(max)).collect())

@@ -256,12 +256,14 @@ impl Sim {
         let (code, drop_after) = self.before(conn, 28).ok()?;
         let id = req.transactional_id.0.to_string();
         let group = req.group_id.0.to_string();
+        let partition_codes = std::mem::take(&mut self.txn_offset_partition_codes);
+        let code_of = |p: i32| partition_codes.iter().find(|(q, _)| *q == p).map_or(0, |(_, c)| *c);
         let code = code.or(self.wrong_node(node)).unwrap_or_else(|| match self.current(&id, req.producer_id.0, req.producer_epoch) {
             Err(c) => c,
             Ok(t) if !t.groups.contains(&group) => INVALID_TXN_STATE,
             Ok(t) => {
                 for topic in &req.topics {
-                    for p in &topic.partitions {
+                    for p in topic.partitions.iter().filter(|p| code_of(p.partition_index) == 0) {
                         t.staged_offsets.push((group.clone(), topic.name.0.to_string(), p.partition_index, p.committed_offset));
                     }
                 }
@@ -273,7 +275,9 @@ impl Sim {
             .iter()
             .map(|t| {
                 TxnOffsetCommitResponseTopic::default().with_name(t.name.clone()).with_partitions(
-                    t.partitions.iter().map(|p| TxnOffsetCommitResponsePartition::default().with_partition_index(p.partition_index).with_error_code(code)).collect(),
+                    t.partitions.iter().map(|p| TxnOffsetCommitResponsePartition::default()
+                        .with_partition_index(p.partition_index)
+                        .with_error_code(if code == 0 { code_of(p.partition_index) } else { code })).collect(),
                 )
             })
             .collect();

@@ -169,6 +169,11 @@ pub struct Sim {
     /// Highest Produce and Metadata versions the brokers advertise.
     pub max_produce_version: i16,
     pub max_metadata_version: i16,
+    /// Per-partition codes for the next TxnOffsetCommit (partition, code);
+    /// partitions not named are committed.
+    pub txn_offset_partition_codes: Vec<(i32, i16)>,
+    /// Highest TxnOffsetCommit version the brokers advertise.
+    pub max_txn_offset_commit_version: i16,
     /// Versions the producer used, as seen by the brokers.
     pub produce_versions_seen: Vec<i16>,
     pub metadata_versions_seen: Vec<i16>,
@@ -285,6 +290,8 @@ impl Sim {
             move_leader: HashMap::new(),
             max_produce_version: 11,
             max_metadata_version: 12,
+            max_txn_offset_commit_version: 5,
+            txn_offset_partition_codes: Vec::new(),
             produce_versions_seen: Vec::new(),
             metadata_versions_seen: Vec::new(),
             metadata_requests: 0,
