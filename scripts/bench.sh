@@ -10,6 +10,7 @@
 # ratios ours / kcat.
 # Every row runs KPC_BENCH_RUNS times (default 5), rows interleaved, and the
 # table gives each figure's median over the runs.
+# KPC_BENCH_ROWS=regex runs only the rows whose label matches (e.g. 'KB.*lz4').
 #   bash scripts/bench.sh [records-of-100-B] [records-of-1-KB]   (default 1000000 200000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +26,7 @@ produce="$CARGO_TARGET_DIR/host/kafka-produce"
 n_small=${1:-1000000}
 n_large=${2:-200000}
 runs=${KPC_BENCH_RUNS:-5}
+rows_filter=${KPC_BENCH_ROWS:-}
 
 work=$(mktemp -d)
 free_port() { "$KPC_PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -64,6 +66,7 @@ run() { # label peer records size broker-pid input bootstrap topic -X-args...
 bench_row() { # label records size input tls(0|1) -X-args...: ours and kcat, alternating who goes first
     local label=$1 n=$2 size=$3 input=$4 tls=$5
     shift 5
+    [[ -z $rows_filter || $label =~ $rows_filter ]] || return 0
     local port=$plain bootstrap="127.0.0.1:$plain" pid=$b_plain x=("$@")
     if [ "$tls" = 1 ]; then
         port=$secure bootstrap="127.0.0.1:$front" pid=$b_tls
@@ -104,6 +107,7 @@ done
 extra() { # label records size input peer -X-args...
     local label=$1 n=$2 size=$3 input=$4 peer=$5
     shift 5
+    [[ -z $rows_filter || "$label, $peer" =~ $rows_filter ]] || return 0
     row=$((row + 1))
     topic "$plain" "r$row"
     echo "$label, $peer:"

@@ -315,6 +315,46 @@ pub struct TopicQueues {
     pub partitions: Vec<PartitionQueue>,
     pub sticky: Option<u32>,
     pub pending: Pending,
+    pub compression_ratio: CompressionRatio,
+}
+
+/// What a topic's batches shrink to when compressed, in 1/1024ths,
+/// estimated from the batches sealed so far. With compression,
+/// `batch.size` bounds a batch's size after compression, as in the Java
+/// client: a batch holds `batch.size / ratio` bytes of records (within the
+/// uncompressed bound that keeps any batch under `message.max.bytes` and
+/// `max.request.size`). The estimate starts at 1 (no gain), follows a
+/// worse ratio at once and a better one in steps of a quarter of the
+/// difference, so one unusually compressible batch does not make the
+/// next ones overshoot much.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CompressionRatio(u32);
+
+impl Default for CompressionRatio {
+    fn default() -> Self {
+        CompressionRatio(1024)
+    }
+}
+
+impl CompressionRatio {
+    /// The estimate never goes below 1/64: past that, batches are bounded
+    /// by the uncompressed limit anyway.
+    const FLOOR: u32 = 16;
+
+    /// A batch of `uncompressed` bytes was sealed at `compressed` bytes.
+    pub fn observe(&mut self, uncompressed: usize, compressed: usize) {
+        if uncompressed == 0 {
+            return;
+        }
+        let observed = ((compressed as u64 * 1024 / uncompressed as u64).min(1024) as u32).max(Self::FLOOR);
+        self.0 = if observed >= self.0 { observed } else { self.0 - (self.0 - observed).div_ceil(4) };
+    }
+
+    /// The uncompressed bytes a batch may hold to come out at about
+    /// `batch_size` bytes compressed.
+    pub fn scale(self, batch_size: usize) -> usize {
+        (batch_size as u64 * 1024 / u64::from(self.0)).min(usize::MAX as u64) as usize
+    }
 }
 
 #[derive(Debug)]
@@ -419,6 +459,17 @@ impl Accumulator {
         true
     }
 
+    /// The uncompressed bytes a batch of `topic` may hold: `batch_size`,
+    /// scaled by the topic's compression ratio with compression, and at
+    /// most `max_len` (the bound for any batch to fit the broker's limits).
+    pub fn batch_limit(&self, topic: TopicIdx, batch_size: usize, max_len: usize) -> usize {
+        let scaled = match (self.compression.0, self.topics.get(topic)) {
+            (Codec::None, _) | (_, None) => batch_size,
+            (_, Some(t)) => t.compression_ratio.scale(batch_size),
+        };
+        scaled.min(max_len)
+    }
+
     /// Holds a record of a topic whose partitions are not known yet.
     pub fn push_pending(&mut self, topic: TopicIdx, id: RecordId, now: u64, timestamp: i64, rec: &Record<'_>) {
         self.ensure_topic(topic);
@@ -477,13 +528,19 @@ impl Accumulator {
         partition: usize,
         stamp: impl FnOnce(&ProducerBatch) -> ProducerIdentity,
     ) -> Option<ProducerBatch> {
-        let q = self.topics.get_mut(topic)?.partitions.get_mut(partition)?;
+        let t = self.topics.get_mut(topic)?;
+        let q = t.partitions.get_mut(partition)?;
         let mut b = q.batches.pop_front()?;
-        if b.is_open() && b.attempts == 0 {
-            q.last_batch_len = b.byte_len();
+        let first_seal = b.is_open() && b.attempts == 0;
+        let open_len = b.byte_len();
+        if first_seal {
+            q.last_batch_len = open_len;
         }
         let identity = stamp(&b);
         b.seal(identity, self.compression, self.transactional);
+        if first_seal && self.compression.0 != Codec::None {
+            t.compression_ratio.observe(open_len, b.byte_len());
+        }
         self.queued_batches -= 1;
         Some(b)
     }

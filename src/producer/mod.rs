@@ -297,10 +297,16 @@ impl Producer {
         header + c.compression.max_input_for(limit.saturating_sub(header))
     }
 
+    /// The uncompressed bytes a batch of topic `t` may hold (see
+    /// `Accumulator::batch_limit`).
+    pub(super) fn batch_limit(&self, t: TopicIdx) -> usize {
+        self.accumulator.batch_limit(t, self.config.batch_size, self.max_batch_len(&self.metadata.topic(t).name))
+    }
+
     /// Partitions and appends a record of a topic whose partitions are known.
     fn append_known(&mut self, t: TopicIdx, rec: &Record<'_>, ts: i64, id: RecordId, now: u64) -> Result<(), ProduceError> {
         let count = self.metadata.topic(t).partition_count();
-        let batch_size = self.config.batch_size.min(self.max_batch_len(&self.metadata.topic(t).name));
+        let batch_size = self.batch_limit(t);
         let partition = match rec.partition {
             Some(p) if p < 0 || p as u32 >= count => {
                 return Err(ProduceError::new(

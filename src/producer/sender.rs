@@ -203,12 +203,14 @@ impl Producer {
             let t = (start + k) % n_topics;
             let mut topic_counted = false;
             let parts = self.accumulator.topics[t].partitions.len();
+            let mut batch_limit = None;
             for p in 0..parts {
                 if self.metadata.leader(t, p as i32) != Some(node) {
                     continue;
                 }
+                let limit = *batch_limit.get_or_insert_with(|| self.batch_limit(t));
                 let q = &self.accumulator.topics[t].partitions[p];
-                if !Accumulator::front_ready(q, now, c.linger_ms, c.batch_size, self.flushing) {
+                if !Accumulator::front_ready(q, now, c.linger_ms, limit, self.flushing) {
                     continue;
                 }
                 if c.idempotent {

@@ -95,3 +95,58 @@ fn pending_records_replay_byte_for_byte() {
     assert_eq!(seen[1], (10, 51, 1235, None, Some(b"k".to_vec()), None, 0));
     assert_eq!(p.count, 0);
 }
+
+/// Fills and seals one batch of topic 0 at the current limit with 1,000
+/// byte records taken from `data` in turn; returns its uncompressed and
+/// compressed sizes.
+fn fill_and_seal(acc: &mut Accumulator, data: &[u8], batch_size: usize, max_len: usize) -> (usize, usize) {
+    let limit = acc.batch_limit(0, batch_size, max_len);
+    let mut id = 0;
+    while acc.topics[0].partitions[0].batches.len() < 2 {
+        let at = (id as usize * 1000) % (data.len() - 999);
+        let rec = Record { value: Some(&data[at..at + 1000]), ..Default::default() };
+        acc.append(0, 0, &rec, 1, id, 0, limit);
+        id += 1;
+    }
+    let open = acc.topics[0].partitions[0].batches[0].byte_len();
+    let b = acc.take_front(0, 0, |_| ProducerIdentity::NONE).unwrap();
+    acc.release(&b);
+    acc.topics[0].partitions[0].batches.clear();
+    acc.queued_batches = 0;
+    (open, b.byte_len())
+}
+
+#[test]
+fn with_compression_batch_size_bounds_the_compressed_batch() {
+    // As in the Java client: compressible records fill batch.size after
+    // compression, so a batch holds more than batch.size of records.
+    let batch_size = 16_384;
+    let max_len = 1_000_000;
+    let mut acc = Accumulator::new((Codec::Lz4, -1), false, 32 << 20);
+    acc.ensure_partitions(0, 1);
+    assert_eq!(acc.batch_limit(0, batch_size, max_len), batch_size, "no estimate yet: batch.size as is");
+    let text: Vec<u8> = b"the quick brown fox jumps over the lazy dog; ".iter().copied().cycle().take(1000).collect();
+    let mut sizes = Vec::new();
+    for _ in 0..20 {
+        sizes.push(fill_and_seal(&mut acc, &text, batch_size, max_len));
+    }
+    let (open, sealed) = *sizes.last().unwrap();
+    assert!(open > 4 * batch_size, "the batch held {open} bytes of records: batch.size scaled by the ratio");
+    assert!(sealed <= batch_size * 3 / 2, "compressed to {sealed}: about batch.size");
+    // Never past the bound that keeps any batch under the broker's limits.
+    assert_eq!(acc.batch_limit(0, batch_size, 50_000), 50_000);
+    // Records that stop compressing bring the limit back at once.
+    let mut noise = alloc::vec![0u8; 2_000_000];
+    let mut x = 0x9e37_79b9u32;
+    for b in &mut noise {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        *b = x as u8;
+    }
+    fill_and_seal(&mut acc, &noise, batch_size, max_len);
+    assert!(acc.batch_limit(0, batch_size, max_len) <= batch_size * 21 / 20, "{}", acc.batch_limit(0, batch_size, max_len));
+    // Without compression, batch.size is the records' bytes.
+    let acc = Accumulator::new((Codec::None, -1), false, 32 << 20);
+    assert_eq!(acc.batch_limit(0, batch_size, max_len), batch_size);
+}
