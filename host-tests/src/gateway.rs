@@ -24,13 +24,32 @@ impl Drop for Gateway {
 }
 
 impl Gateway {
-    /// Successful authentications with `mechanism`.
+    /// Successful authentications with `mechanism`, waiting (up to 10 s)
+    /// for at least one: the gateway's output is read by a thread, which
+    /// may not have caught up when the client exits.
     pub fn authenticated(&self, mechanism: &str) -> usize {
-        self.log.lock().unwrap().iter().filter(|l| l.starts_with(mechanism) && l.ends_with("ok")).count()
+        self.wait_for(|l| l.starts_with(mechanism) && l.ends_with("ok"))
     }
 
+    /// Lines of the gateway's log containing `containing`, as read so far.
     pub fn lines(&self, containing: &str) -> usize {
         self.log.lock().unwrap().iter().filter(|l| l.contains(containing)).count()
+    }
+
+    /// As [`Gateway::lines`], waiting (up to 10 s) for at least one.
+    pub fn lines_eventually(&self, containing: &str) -> usize {
+        self.wait_for(|l| l.contains(containing))
+    }
+
+    fn wait_for(&self, matches: impl Fn(&str) -> bool) -> usize {
+        let end = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let n = self.log.lock().unwrap_or_else(|e| e.into_inner()).iter().filter(|l| matches(l)).count();
+            if n > 0 || std::time::Instant::now() > end {
+                return n;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 }
 
@@ -64,7 +83,7 @@ pub fn sasl_gateway_with_token(advertised: Option<u16>, mechanisms: &str, token:
             if line == "ready" {
                 let _ = tx.send(());
             }
-            sink.lock().unwrap().push(line);
+            sink.lock().unwrap_or_else(|e| e.into_inner()).push(line);
         }
     });
     rx.recv_timeout(Duration::from_secs(20)).expect("the gateway did not start (scramp installed? run scripts/setup.sh)");

@@ -358,7 +358,7 @@ fn the_client_world_authenticates_with_the_oauthbearer_token_it_is_given() {
     let reports: Vec<_> = host.poll_reports(0).unwrap().into_iter().map(client_world::to_host).collect();
     assert_eq!(reports.iter().map(|r| r.records.len()).sum::<usize>(), 500);
     assert!(reports.iter().all(|r| r.error.is_none()), "{:?}", reports.iter().find(|r| r.error.is_some()));
-    assert!(gw.authenticated("OAUTHBEARER") >= 1 && gw.lines("OAUTHBEARER extensions traceId=cw-1") >= 1, "{:?}", gw.log.lock().unwrap());
+    assert!(gw.authenticated("OAUTHBEARER") >= 1 && gw.lines_eventually("OAUTHBEARER extensions traceId=cw-1") >= 1, "{:?}", gw.log.lock().unwrap());
     let read = read_back_secure(Reader::Confluent, &bootstrap, "secure", 2, 500, Some(("PLAIN", "alice", "s3cret-pw")), None).unwrap();
     verify_numbered(&read, 500).unwrap();
     host.drop_producer().unwrap();

@@ -112,7 +112,7 @@ fn oauthbearer_with_a_token_from_the_command_line_delivers_every_record() {
     let ran = produce_with_token(gw.port, TOKEN).expect(0);
     host_tests::cli::assert_summary(&format!("{}{}", ran.out(), ran.stderr), 1_000, 1_000, 0);
     assert!(gw.authenticated("OAUTHBEARER") >= 1, "{:?}", gw.log.lock().unwrap());
-    assert!(gw.lines("OAUTHBEARER extensions logicalCluster=lkc-test,traceId=kpc-1") >= 1, "{:?}", gw.log.lock().unwrap());
+    assert!(gw.lines_eventually("OAUTHBEARER extensions logicalCluster=lkc-test,traceId=kpc-1") >= 1, "{:?}", gw.log.lock().unwrap());
     assert_eq!(gw.lines("refused"), 0);
     // The reader goes through the same gateway (with PLAIN).
     let bootstrap = format!("127.0.0.1:{}", gw.port);
@@ -133,7 +133,7 @@ fn a_wrong_oauthbearer_token_fails_every_record_quoting_the_broker() {
     assert!(all.contains("SASL authentication failed: SASL_AUTHENTICATION_FAILED: Authentication failed: the OAUTHBEARER token is invalid"), "{all}");
     assert!(all.contains(r#"{"status":"invalid_token"}"#), "{all}");
     assert!(!all.contains("not-the-token"), "the token leaked: {all}");
-    assert!(gw.lines("OAUTHBEARER refused") >= 1, "{:?}", gw.log.lock().unwrap());
+    assert!(gw.lines_eventually("OAUTHBEARER refused") >= 1, "{:?}", gw.log.lock().unwrap());
     // A malformed token is a configuration error naming the key.
     let ran = produce_with_token(gw.port, "two words");
     assert_eq!(ran.code, 2, "{}", ran.stderr);
