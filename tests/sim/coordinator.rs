@@ -212,20 +212,17 @@ impl Sim {
     pub(super) fn add_partitions_to_txn(&mut self, conn: u32, node: i32, req: &AddPartitionsToTxnRequest) -> Option<(AddPartitionsToTxnResponse, bool)> {
         let (code, drop_after) = self.before(conn, 24).ok()?;
         let id = req.v3_and_below_transactional_id.0.to_string();
-        let code = code.or(self.wrong_node(node)).map_or_else(
-            || match self.current(&id, req.v3_and_below_producer_id.0, req.v3_and_below_producer_epoch) {
-                Err(c) => c,
-                Ok(t) => {
-                    for topic in &req.v3_and_below_topics {
-                        for p in &topic.partitions {
-                            t.partitions.insert((topic.name.0.to_string(), *p));
-                        }
+        let code = code.or(self.wrong_node(node)).unwrap_or_else(|| match self.current(&id, req.v3_and_below_producer_id.0, req.v3_and_below_producer_epoch) {
+            Err(c) => c,
+            Ok(t) => {
+                for topic in &req.v3_and_below_topics {
+                    for p in &topic.partitions {
+                        t.partitions.insert((topic.name.0.to_string(), *p));
                     }
-                    0
                 }
-            },
-            |c| c,
-        );
+                0
+            }
+        });
         trace(|| format!("t={} AddPartitionsToTxn {id} -> {code}", self.now));
         let results = req
             .v3_and_below_topics

@@ -308,7 +308,7 @@ impl Sim {
             answers: HashMap::new(),
             answers_maybe_read: HashMap::new(),
             answers_pending: Vec::new(),
-            records_rng: Rng(0x5eed_0f_7e57),
+            records_rng: Rng(0x005e_ed0f_7e57),
             delivery_timeout_ms: 120_000,
             appended_batch_bytes: 0,
             appended_records: 0,
