@@ -4,8 +4,9 @@
 //! twelve lane-wise additions, XORs and rotations. In the component the
 //! vectors are wasm `simd128` registers (the wasm32 builds enable the
 //! feature, `.cargo/config.toml`); elsewhere they are `[u32; 4]`, which is
-//! how the unit tests check the same code natively. Poly1305 and the tag
-//! comparison are the `poly1305` crate's.
+//! how the unit tests check the same code natively. Poly1305 is ours too
+//! (`poly1305.rs`, two blocks per step on simd128); the tag comparison is
+//! `subtle`'s constant-time one.
 //!
 //! Why: the `chacha20` crate has SSE2/AVX2/NEON backends but runs its
 //! scalar code in wasm, where the keystream was three quarters of the cost
@@ -14,8 +15,11 @@
 use aes_gcm::aead::consts::{U12, U16, U32};
 use aes_gcm::aead::inout::InOutBuf;
 use aes_gcm::aead::{self, AeadCore, AeadInOut, KeyInit, KeySizeUser, TagPosition};
-use poly1305::universal_hash::UniversalHash;
-use poly1305::Poly1305;
+use subtle::ConstantTimeEq;
+
+#[path = "poly1305.rs"]
+pub(crate) mod poly;
+use poly::Poly1305;
 
 /// "expand 32-byte k", the first four words of every block.
 const SIGMA: [u32; 4] = [0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574];
@@ -259,7 +263,7 @@ impl ChaCha20Poly1305 {
         let cipher = ChaCha20::new(&self.key, &(*nonce).into());
         let mut ks = [0u8; 256];
         cipher.xor_four_blocks(0, &mut ks);
-        let mac = Poly1305::new(&poly1305::Key::from(core::array::from_fn::<u8, 32, _>(|i| ks[i])));
+        let mac = Poly1305::new(&core::array::from_fn(|i| ks[i]));
         (cipher, mac, ks)
     }
 
@@ -274,10 +278,10 @@ impl ChaCha20Poly1305 {
     }
 
     fn lengths(mac: &mut Poly1305, aad: &[u8], text: &[u8]) {
-        let mut block = poly1305::Block::default();
+        let mut block = [0u8; 16];
         block[..8].copy_from_slice(&(aad.len() as u64).to_le_bytes());
         block[8..].copy_from_slice(&(text.len() as u64).to_le_bytes());
-        mac.update(&[block]);
+        mac.block(&block);
     }
 }
 
@@ -292,7 +296,7 @@ impl AeadInOut for ChaCha20Poly1305 {
         mac.update_padded(aad);
         mac.update_padded(text);
         Self::lengths(&mut mac, aad, text);
-        Ok(mac.finalize())
+        Ok(mac.finalize().into())
     }
 
     fn decrypt_inout_detached(&self, nonce: &aead::Nonce<Self>, aad: &[u8], buffer: InOutBuf<'_, '_, u8>, tag: &aead::Tag<Self>) -> aead::Result<()> {
@@ -304,7 +308,9 @@ impl AeadInOut for ChaCha20Poly1305 {
         mac.update_padded(buffer.get_in());
         Self::lengths(&mut mac, aad, buffer.get_in());
         // Constant-time comparison; nothing is decrypted unless it matches.
-        mac.verify(tag).map_err(|_| aead::Error)?;
+        if !bool::from(mac.finalize().ct_eq(tag.as_slice())) {
+            return Err(aead::Error);
+        }
         Self::apply(&cipher, &ks, buffer.into_out_with_copied_in());
         Ok(())
     }
