@@ -8,65 +8,9 @@
 
 mod sim;
 
-use kafka_producer_component::{ErrorKind, GroupMetadata, OffsetToCommit, ProduceError, Producer, RecordId, TxnCall};
+use kafka_producer_component::{ErrorKind, GroupMetadata, OffsetToCommit, ProduceError, Producer, TxnCall};
+use sim::txn::{call, txn_producer, Ledger, TXN};
 use sim::{Fault, Rng, Sim, TxnFault};
-
-const TXN: &str = "orders-txn";
-
-fn txn_producer(sim: &mut Sim, extra: &[(&str, &str)]) -> Producer {
-    let mut pairs = vec![("transactional.id", TXN), ("retry.backoff.ms", "20")];
-    pairs.extend_from_slice(extra);
-    sim.producer(&pairs)
-}
-
-/// Makes `call` and runs the simulation until its outcome comes.
-fn call(sim: &mut Sim, p: &mut Producer, c: TxnCall) -> Result<(), ProduceError> {
-    let op = c.op();
-    p.transaction(c)?;
-    let Some(op) = op else { return Ok(()) };
-    let give_up = sim.now + 300_000;
-    loop {
-        if let Some(i) = sim.txn_results.iter().position(|r| r.op == op) {
-            return sim.txn_results.remove(i).error.map_or(Ok(()), Err);
-        }
-        assert!(sim.now < give_up, "{op:?} never finished");
-        let t = sim.now + 50;
-        sim.run(p, t);
-    }
-}
-
-/// The test's account of its transactions: which records each held, and
-/// whether it committed.
-#[derive(Default)]
-struct Ledger {
-    txns: Vec<(Vec<RecordId>, bool)>,
-}
-
-impl Ledger {
-    /// Every record of a committed transaction is visible to read_committed
-    /// exactly once, none of an aborted one; per partition in send order;
-    /// every record has one report; no batch reached a partition its
-    /// transaction had not added.
-    fn check(&self, sim: &Sim) {
-        sim.check_delivery(true);
-        assert!(sim.violations.is_empty(), "{:?}", sim.violations);
-        let counts = sim.committed_counts();
-        for (ids, committed) in &self.txns {
-            for id in ids {
-                let no = sim.record_number(*id);
-                let seen = counts.get(&sim.sent[no].record).copied().unwrap_or(0);
-                assert_eq!(seen, usize::from(*committed), "record {no} of a {} transaction seen {seen} times", if *committed { "committed" } else { "aborted" });
-            }
-        }
-        for (topic, parts) in &sim.topics {
-            for p in 0..parts.len() {
-                let view = sim.read_committed(topic, p as i32);
-                let order: Vec<usize> = view.iter().map(|s| sim.sent.iter().position(|x| &x.record == *s).expect("a record the test sent")).collect();
-                assert!(order.windows(2).all(|w| w[0] < w[1]), "{topic}-{p}: read_committed out of send order: {order:?}");
-            }
-        }
-    }
-}
 
 #[test]
 fn committed_transactions_are_visible_once_and_aborted_ones_never() {
@@ -251,23 +195,6 @@ fn a_failed_record_makes_the_transaction_abortable_and_the_next_one_commits() {
     let good = sim.send_n(&mut p, "a", 30);
     call(&mut sim, &mut p, TxnCall::Commit).expect("commit");
     Ledger { txns: vec![(doomed, false), (good, true)] }.check(&sim);
-}
-
-#[test]
-fn closing_with_an_open_transaction_aborts_it() {
-    let mut sim = Sim::new(1, &[("a", 2)]);
-    let mut p = txn_producer(&mut sim, &[]);
-    call(&mut sim, &mut p, TxnCall::Init).expect("init");
-    call(&mut sim, &mut p, TxnCall::Begin).expect("begin");
-    let ids = sim.send_n(&mut p, "a", 30);
-    let t = sim.now + 50;
-    sim.run(&mut p, t);
-    p.close(sim.now, 5_000);
-    let t = sim.now + 6_000;
-    sim.run(&mut p, t);
-    assert_eq!(p.unreported(), 0);
-    assert_eq!(sim.txn_outcomes, vec![false], "the open transaction was aborted at the coordinator");
-    Ledger { txns: vec![(ids, false)] }.check(&sim);
 }
 
 #[test]
@@ -588,27 +515,4 @@ fn group_metadata_before_txn_offset_commit_v3_is_refused_as_java_does() {
     let e = call(&mut sim, &mut p, TxnCall::SendOffsets(offsets, member)).expect_err("refused");
     assert_eq!((e.kind, e.code), (ErrorKind::Fatal, 35), "{e:?}");
     assert!(e.message.contains("needs v3"), "{}", e.message);
-}
-
-#[test]
-fn a_commit_that_fails_while_closing_is_aborted_before_the_producer_closes() {
-    let mut sim = Sim::new(1, &[("a", 1)]);
-    let mut p = txn_producer(&mut sim, &[]);
-    call(&mut sim, &mut p, TxnCall::Init).expect("init");
-    call(&mut sim, &mut p, TxnCall::Begin).expect("begin");
-    let ids = sim.send_n(&mut p, "a", 10);
-    let t = sim.now + 50;
-    sim.run(&mut p, t);
-    // The commit runs when close is called; a record then fails.
-    sim.faults.insert(("a".into(), 0), [Fault::Error(87)].into()); // INVALID_RECORD
-    let more = sim.send_n(&mut p, "a", 5);
-    p.transaction(TxnCall::Commit).expect("commit starts");
-    p.close(sim.now, 5_000);
-    let t = sim.now + 6_000;
-    sim.run(&mut p, t);
-    assert_eq!(p.unreported(), 0);
-    let commit = sim.txn_results.iter().find(|r| r.op == kafka_producer_component::TxnOp::Commit).expect("the commit's outcome");
-    assert_eq!(commit.error.as_ref().map(|e| e.code), Some(87), "{commit:?}");
-    assert_eq!(sim.txn_outcomes, vec![false], "the failed transaction was aborted at the coordinator before closing");
-    Ledger { txns: vec![([ids, more].concat(), false)] }.check(&sim);
 }

@@ -423,6 +423,15 @@ impl Producer {
         self.oauthbearer_refresh(now);
         self.expire(now);
         self.maybe_request_metadata(now);
+        // Closing aborts an open transaction, as the Java client does, and
+        // one whose commit failed while closing; before anything more is
+        // sent, so its queued records fail as aborted rather than being
+        // written for nothing. At the deadline nothing more is sent: the
+        // coordinator aborts it at transaction.timeout.ms, or the next
+        // instance's init_transactions does.
+        if self.closing_at.is_some_and(|at| now < at) && self.txn_open_and_idle() {
+            self.begin_abort();
+        }
         if self.txn.is_some() {
             self.maybe_send_txn_request(now);
         } else if self.config.idempotent {
@@ -443,13 +452,6 @@ impl Producer {
     /// closes the connections.
     fn finish_close(&mut self, now: u64) {
         let Some(at) = self.closing_at else { return };
-        // An open transaction is aborted, as the Java client does; so is
-        // one whose commit failed while closing. At the deadline nothing
-        // more is sent: the coordinator aborts it at transaction.timeout.ms,
-        // or the next instance's init_transactions does.
-        if now < at && self.txn_open_and_idle() {
-            self.begin_abort();
-        }
         if now >= at && self.completion.unreported() > 0 {
             let closed = || ProduceError::new(ErrorKind::Closed, "the producer was closed before the record was delivered".into());
             // Requests in flight are forgotten: a late response answers nothing.

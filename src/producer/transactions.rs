@@ -359,6 +359,12 @@ impl Producer {
         let txn = self.txn_or_err("abort_transaction")?;
         match &txn.phase {
             Phase::InTransaction | Phase::AbortableError(_) => {}
+            // `close` started this abort (the transaction was open, or its
+            // commit failed while closing): the call waits for it.
+            Phase::Aborting => {
+                txn.op = Some(TxnOp::Abort);
+                return Ok(());
+            }
             Phase::Fatal(e) => return Err(e.clone()),
             _ => return Err(state_error("abort_transaction: no transaction is open".into())),
         }

@@ -17,6 +17,7 @@ mod coordinator;
 pub mod network;
 mod oracle;
 mod records;
+pub mod txn;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
