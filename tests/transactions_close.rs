@@ -106,3 +106,32 @@ fn an_abort_called_after_a_commit_failed_while_closing_gets_that_aborts_outcome(
     assert_eq!(sim.txn_outcomes, vec![false]);
     Ledger { txns: vec![(ids, false)] }.check(&sim);
 }
+
+#[test]
+fn a_transactional_call_still_running_at_the_close_deadline_fails_as_closed() {
+    // The abort close starts is answered after the deadline: the host's
+    // abort, made during the close or after it, gets an outcome (closed)
+    // instead of none.
+    for call_after_ms in [5, 100] {
+        let mut sim = Sim::new(1, &[("a", 1)]);
+        sim.latency_ms = 40;
+        let mut p = txn_producer(&mut sim, &[]);
+        call(&mut sim, &mut p, TxnCall::Init).expect("init");
+        call(&mut sim, &mut p, TxnCall::Begin).expect("begin");
+        let ids = sim.send_n(&mut p, "a", 5);
+        let t = sim.now + 300;
+        sim.run(&mut p, t);
+        p.close(sim.now, 30);
+        let t = sim.now + call_after_ms;
+        sim.run(&mut p, t);
+        let e = call(&mut sim, &mut p, TxnCall::Abort).expect_err("closed before the abort was answered");
+        assert_eq!(e.kind, ErrorKind::Closed, "after {call_after_ms} ms: {e:?}");
+        // Closed means closed: no connection is opened again.
+        let connects = sim.connects;
+        let t = sim.now + 10_000;
+        sim.run(&mut p, t);
+        assert_eq!(sim.connects, connects, "after {call_after_ms} ms");
+        assert_eq!(p.unreported(), 0);
+        Ledger { txns: vec![(ids, false)] }.check(&sim);
+    }
+}

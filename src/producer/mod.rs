@@ -462,6 +462,11 @@ impl Producer {
             self.fail_in_flight(in_flight, closed);
             self.fail_unsent(closed);
         }
+        if now >= at {
+            // A transactional call still running gets its outcome, or a
+            // host waiting for it would wait for ever.
+            self.fail_txn_op_on_close();
+        }
         if self.completion.unreported() == 0 && (!self.txn_ending() || now >= at) {
             self.maybe_emit_statistics(now, true);
             for c in core::mem::take(&mut self.client.conns) {

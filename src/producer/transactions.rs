@@ -363,6 +363,7 @@ impl Producer {
             // commit failed while closing): the call waits for it.
             Phase::Aborting => {
                 txn.op = Some(TxnOp::Abort);
+                self.dirty = true;
                 return Ok(());
             }
             Phase::Fatal(e) => return Err(e.clone()),
@@ -424,6 +425,12 @@ impl Producer {
             None => Ok(()),
             Some(_) => self.require_open("send"),
         }
+    }
+
+    /// At the close deadline: the running call, if any, fails as closed.
+    pub(super) fn fail_txn_op_on_close(&mut self) {
+        let Some(op) = self.txn.as_ref().and_then(|t| t.op) else { return };
+        self.finish_op(op, Some(ProduceError::new(ErrorKind::Closed, format!("{}: the producer was closed before it finished", op.name()))));
     }
 
     /// The outcome of the running call `op`, for the host.
