@@ -144,6 +144,15 @@ impl Broker {
 
 impl Drop for Broker {
     fn drop(&mut self) {
+        // A failing test shows what became of its broker (CI has seen a
+        // broker that accepted connections stop answering right after).
+        if std::thread::panicking() {
+            let state = match self.check_running() {
+                Ok(()) => format!("tansu on port {} was still running: {}", self.port, tail(&self.log)),
+                Err(e) => e.to_string(),
+            };
+            eprintln!("{state}");
+        }
         if let Ok(child) = self.child.get_mut() {
             let _ = child.kill();
             let _ = child.wait();
