@@ -15,8 +15,9 @@ fn hex(s: &str) -> Vec<u8> {
     s.chunks(2).map(|p| u8::from_str_radix(core::str::from_utf8(p).unwrap(), 16).unwrap()).collect()
 }
 
-/// A deterministic byte source for the comparisons.
-fn bytes(seed: u64, n: usize) -> Vec<u8> {
+/// A deterministic byte source for the comparisons (Poly1305's tests use
+/// it too).
+pub(super) fn bytes(seed: u64, n: usize) -> Vec<u8> {
     let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     (0..n)
         .map(|_| {

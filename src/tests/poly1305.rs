@@ -7,19 +7,8 @@ use alloc::vec::Vec;
 
 use ::poly1305::universal_hash::{KeyInit, UniversalHash};
 
+use super::super::tests::bytes;
 use super::*;
-
-fn bytes(seed: u64, n: usize) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
 
 fn theirs(key: &[u8; 32], parts: &[&[u8]]) -> [u8; 16] {
     let mut mac = ::poly1305::Poly1305::new(key.into());

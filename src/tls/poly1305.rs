@@ -221,7 +221,7 @@ impl Poly1305 {
     }
 
     /// One full 16-byte block.
-    pub fn block(&mut self, b: &[u8]) {
+    pub fn block(&mut self, b: &[u8; 16]) {
         let mut m = limbs(le64(&b[0..8]), le64(&b[8..16]));
         m[4] |= HIBIT;
         let h: [u64; 5] = core::array::from_fn(|i| self.h[i] + m[i]);
@@ -235,15 +235,11 @@ impl Poly1305 {
         if pairs > 0 {
             self.pairs(&data[..pairs]);
         }
-        let mut rest = &data[pairs..];
-        if rest.len() >= 16 {
-            self.block(&rest[..16]);
-            rest = &rest[16..];
-        }
-        if !rest.is_empty() {
-            let mut last = [0u8; 16];
-            last[..rest.len()].copy_from_slice(rest);
-            self.block(&last);
+        // At most one full block and one partial one are left.
+        for rest in data[pairs..].chunks(16) {
+            let mut block = [0u8; 16];
+            block[..rest.len()].copy_from_slice(rest);
+            self.block(&block);
         }
     }
 
