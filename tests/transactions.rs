@@ -9,7 +9,7 @@
 mod sim;
 
 use kafka_producer_component::{ErrorKind, GroupMetadata, OffsetToCommit, ProduceError, Producer, TxnCall};
-use sim::txn::{call, txn_producer, Ledger, TXN};
+use sim::txn::{begun, call, txn_producer, Ledger, TXN};
 use sim::{Fault, Rng, Sim, TxnFault};
 
 #[test]
@@ -80,9 +80,7 @@ fn statistics_name_the_transactional_state_as_librdkafka_does() {
 #[test]
 fn an_empty_transaction_ends_without_the_coordinator() {
     let mut sim = Sim::new(1, &[("a", 1)]);
-    let mut p = txn_producer(&mut sim, &[]);
-    call(&mut sim, &mut p, TxnCall::Init).expect("init");
-    call(&mut sim, &mut p, TxnCall::Begin).expect("begin");
+    let mut p = begun(&mut sim, &[]);
     call(&mut sim, &mut p, TxnCall::Commit).expect("commit");
     call(&mut sim, &mut p, TxnCall::Begin).expect("begin");
     call(&mut sim, &mut p, TxnCall::Abort).expect("abort");
@@ -117,9 +115,7 @@ fn offsets_commit_with_the_transaction_and_not_with_an_abort() {
 #[test]
 fn a_fenced_producer_fails_for_good_and_its_transaction_stays_invisible() {
     let mut sim = Sim::new(2, &[("a", 2)]);
-    let mut p = txn_producer(&mut sim, &[]);
-    call(&mut sim, &mut p, TxnCall::Init).expect("init");
-    call(&mut sim, &mut p, TxnCall::Begin).expect("begin");
+    let mut p = begun(&mut sim, &[]);
     let ids = sim.send_n(&mut p, "a", 30);
     let t = sim.now + 100;
     sim.run(&mut p, t);
@@ -151,9 +147,7 @@ fn a_fenced_producer_fails_for_good_and_its_transaction_stays_invisible() {
 #[test]
 fn a_run_killed_mid_transaction_is_aborted_when_the_next_instance_starts() {
     let mut sim = Sim::new(2, &[("a", 3)]);
-    let mut first = txn_producer(&mut sim, &[]);
-    call(&mut sim, &mut first, TxnCall::Init).expect("init");
-    call(&mut sim, &mut first, TxnCall::Begin).expect("begin");
+    let mut first = begun(&mut sim, &[]);
     let lost = sim.send_n(&mut first, "a", 40);
     let t = sim.now + 200;
     sim.run(&mut first, t);
@@ -180,9 +174,7 @@ fn a_run_killed_mid_transaction_is_aborted_when_the_next_instance_starts() {
 #[test]
 fn a_failed_record_makes_the_transaction_abortable_and_the_next_one_commits() {
     let mut sim = Sim::new(1, &[("a", 2)]);
-    let mut p = txn_producer(&mut sim, &[]);
-    call(&mut sim, &mut p, TxnCall::Init).expect("init");
-    call(&mut sim, &mut p, TxnCall::Begin).expect("begin");
+    let mut p = begun(&mut sim, &[]);
     sim.faults.insert(("a".into(), 0), [Fault::Error(87)].into()); // INVALID_RECORD
     let doomed = sim.send_n(&mut p, "a", 30);
     let e = call(&mut sim, &mut p, TxnCall::Commit).expect_err("the commit fails");
@@ -325,9 +317,7 @@ fn faults_on_every_transactional_request_keep_the_guarantees() {
 /// such a batch too large (MESSAGE_TOO_LARGE, then a split).
 fn batch_of_10_bytes() -> usize {
     let mut sim = Sim::new(1, &[("a", 1)]);
-    let mut p = txn_producer(&mut sim, &[]);
-    call(&mut sim, &mut p, TxnCall::Init).expect("init");
-    call(&mut sim, &mut p, TxnCall::Begin).expect("begin");
+    let mut p = begun(&mut sim, &[]);
     sim.send_n(&mut p, "a", 10);
     call(&mut sim, &mut p, TxnCall::Commit).expect("commit");
     sim.appended_batch_bytes as usize
@@ -338,9 +328,7 @@ fn a_batch_split_while_the_transaction_aborts_stays_out_of_the_next_one() {
     let mut sim = Sim::new(1, &[("a", 1)]);
     sim.latency_ms = 20;
     sim.topic_max_message_bytes = Some(batch_of_10_bytes() * 3 / 4);
-    let mut p = txn_producer(&mut sim, &[("linger.ms", "0")]);
-    call(&mut sim, &mut p, TxnCall::Init).expect("init");
-    call(&mut sim, &mut p, TxnCall::Begin).expect("begin");
+    let mut p = begun(&mut sim, &[("linger.ms", "0")]);
     let aborted = sim.send_n(&mut p, "a", 10);
     while sim.produce_requests == 0 {
         let t = sim.now + 1;
@@ -360,9 +348,7 @@ fn a_batch_split_while_the_transaction_aborts_stays_out_of_the_next_one() {
 fn a_batch_split_in_a_transaction_keeps_its_sequences_and_commits() {
     let mut sim = Sim::new(1, &[("a", 1)]);
     sim.topic_max_message_bytes = Some(batch_of_10_bytes() * 3 / 4);
-    let mut p = txn_producer(&mut sim, &[("delivery.timeout.ms", "10000"), ("request.timeout.ms", "5000")]);
-    call(&mut sim, &mut p, TxnCall::Init).expect("init");
-    call(&mut sim, &mut p, TxnCall::Begin).expect("begin");
+    let mut p = begun(&mut sim, &[("delivery.timeout.ms", "10000"), ("request.timeout.ms", "5000")]);
     let ids = sim.send_n(&mut p, "a", 10);
     let started = sim.now;
     call(&mut sim, &mut p, TxnCall::Commit).expect("commit");
@@ -375,9 +361,7 @@ fn invalid_producer_epoch_on_produce_makes_the_transaction_abortable_not_fatal()
     // As after a coordinator aborted a transaction that ran past
     // transaction.timeout.ms (KIP-588): abort, new epoch, next one commits.
     let mut sim = Sim::new(1, &[("a", 1)]);
-    let mut p = txn_producer(&mut sim, &[]);
-    call(&mut sim, &mut p, TxnCall::Init).expect("init");
-    call(&mut sim, &mut p, TxnCall::Begin).expect("begin");
+    let mut p = begun(&mut sim, &[]);
     sim.faults.insert(("a".into(), 0), [Fault::Error(47)].into());
     let failed = sim.send_n(&mut p, "a", 5);
     let e = call(&mut sim, &mut p, TxnCall::Commit).expect_err("the commit fails");
@@ -395,9 +379,7 @@ fn a_coordinator_that_lost_the_producer_id_makes_the_transaction_abortable() {
     // Java client aborts and bumps the epoch; so does the producer here.
     for code in [59i16, 120] {
         let mut sim = Sim::new(1, &[("a", 1)]);
-        let mut p = txn_producer(&mut sim, &[]);
-        call(&mut sim, &mut p, TxnCall::Init).expect("init");
-        call(&mut sim, &mut p, TxnCall::Begin).expect("begin");
+        let mut p = begun(&mut sim, &[]);
         sim.txn_faults.insert(24, [TxnFault::Error(code)].into());
         let failed = sim.send_n(&mut p, "a", 5);
         let e = call(&mut sim, &mut p, TxnCall::Commit).expect_err("the commit fails");
@@ -414,9 +396,7 @@ fn a_coordinator_that_lost_the_producer_id_makes_the_transaction_abortable() {
 fn a_commit_that_timed_out_and_is_made_again_gets_its_own_outcome() {
     let mut sim = Sim::new(1, &[("a", 1)]);
     sim.latency_ms = 10;
-    let mut p = txn_producer(&mut sim, &[]);
-    call(&mut sim, &mut p, TxnCall::Init).expect("init");
-    call(&mut sim, &mut p, TxnCall::Begin).expect("begin");
+    let mut p = begun(&mut sim, &[]);
     sim.send_n(&mut p, "a", 5);
     let e = sim::network::driver_call(&mut sim, &mut p, TxnCall::Commit, 0).expect_err("no time to finish");
     assert_eq!(e.kind, ErrorKind::TimedOut);
@@ -434,9 +414,7 @@ fn a_commit_that_timed_out_and_is_made_again_gets_its_own_outcome() {
 fn a_coordinator_that_goes_away_between_requests_is_looked_up_again() {
     let mut sim = Sim::new(2, &[("a", 1)]);
     sim.coordinator_node = 1;
-    let mut p = txn_producer(&mut sim, &[]);
-    call(&mut sim, &mut p, TxnCall::Init).expect("init");
-    call(&mut sim, &mut p, TxnCall::Begin).expect("begin");
+    let mut p = begun(&mut sim, &[]);
     let ids = sim.send_n(&mut p, "a", 5);
     let t = sim.now + 200;
     sim.run(&mut p, t);
@@ -482,9 +460,7 @@ fn txn_offset_commit_acts_on_its_worst_partition_error() {
     // One partition retriable, another saying the consumer group moved on:
     // the offsets must not go in on a retry; the transaction is abortable.
     let mut sim = Sim::new(1, &[("out", 1), ("in", 2)]);
-    let mut p = txn_producer(&mut sim, &[]);
-    call(&mut sim, &mut p, TxnCall::Init).expect("init");
-    call(&mut sim, &mut p, TxnCall::Begin).expect("begin");
+    let mut p = begun(&mut sim, &[]);
     let ids = sim.send_n(&mut p, "out", 3);
     sim.txn_offset_partition_codes = vec![(0, 3), (1, 22)]; // UNKNOWN_TOPIC_OR_PARTITION, ILLEGAL_GENERATION
     let group = GroupMetadata { group_id: "etl".into(), generation_id: 3, member_id: "m-1".into(), group_instance_id: None };

@@ -7,7 +7,7 @@
 mod sim;
 
 use kafka_producer_component::{ErrorKind, TxnCall, TxnOp};
-use sim::txn::{call, txn_producer, Ledger};
+use sim::txn::{begun, call, Ledger};
 use sim::{Fault, Sim};
 
 /// Records written to the partitions' logs (control markers not counted).
@@ -18,9 +18,7 @@ fn stored(sim: &Sim) -> usize {
 #[test]
 fn closing_with_an_open_transaction_aborts_it() {
     let mut sim = Sim::new(1, &[("a", 2)]);
-    let mut p = txn_producer(&mut sim, &[]);
-    call(&mut sim, &mut p, TxnCall::Init).expect("init");
-    call(&mut sim, &mut p, TxnCall::Begin).expect("begin");
+    let mut p = begun(&mut sim, &[]);
     let ids = sim.send_n(&mut p, "a", 30);
     let t = sim.now + 50;
     sim.run(&mut p, t);
@@ -35,9 +33,7 @@ fn closing_with_an_open_transaction_aborts_it() {
 #[test]
 fn a_commit_that_fails_while_closing_is_aborted_before_the_producer_closes() {
     let mut sim = Sim::new(1, &[("a", 1)]);
-    let mut p = txn_producer(&mut sim, &[]);
-    call(&mut sim, &mut p, TxnCall::Init).expect("init");
-    call(&mut sim, &mut p, TxnCall::Begin).expect("begin");
+    let mut p = begun(&mut sim, &[]);
     let ids = sim.send_n(&mut p, "a", 10);
     let t = sim.now + 50;
     sim.run(&mut p, t);
@@ -58,9 +54,7 @@ fn a_commit_that_fails_while_closing_is_aborted_before_the_producer_closes() {
 #[test]
 fn closing_fails_an_open_transactions_queued_records_as_aborted_without_writing_them() {
     let mut sim = Sim::new(1, &[("a", 1)]);
-    let mut p = txn_producer(&mut sim, &[("linger.ms", "1000")]);
-    call(&mut sim, &mut p, TxnCall::Init).expect("init");
-    call(&mut sim, &mut p, TxnCall::Begin).expect("begin");
+    let mut p = begun(&mut sim, &[("linger.ms", "1000")]);
     let written = sim.send_n(&mut p, "a", 5);
     let t = sim.now + 1_500;
     sim.run(&mut p, t);
@@ -85,9 +79,7 @@ fn an_abort_called_after_a_commit_failed_while_closing_gets_that_aborts_outcome(
     let mut sim = Sim::new(1, &[("a", 1)]);
     // Time for the host to call while the abort is under way.
     sim.latency_ms = 5;
-    let mut p = txn_producer(&mut sim, &[]);
-    call(&mut sim, &mut p, TxnCall::Init).expect("init");
-    call(&mut sim, &mut p, TxnCall::Begin).expect("begin");
+    let mut p = begun(&mut sim, &[]);
     sim.faults.insert(("a".into(), 0), [Fault::Error(87)].into()); // INVALID_RECORD
     let ids = sim.send_n(&mut p, "a", 5);
     p.transaction(TxnCall::Commit).expect("commit starts");
@@ -115,9 +107,7 @@ fn a_transactional_call_still_running_at_the_close_deadline_fails_as_closed() {
     for call_after_ms in [5, 100] {
         let mut sim = Sim::new(1, &[("a", 1)]);
         sim.latency_ms = 40;
-        let mut p = txn_producer(&mut sim, &[]);
-        call(&mut sim, &mut p, TxnCall::Init).expect("init");
-        call(&mut sim, &mut p, TxnCall::Begin).expect("begin");
+        let mut p = begun(&mut sim, &[]);
         let ids = sim.send_n(&mut p, "a", 5);
         let t = sim.now + 300;
         sim.run(&mut p, t);

@@ -13,6 +13,14 @@ pub fn txn_producer(sim: &mut Sim, extra: &[(&str, &str)]) -> Producer {
     sim.producer(&pairs)
 }
 
+/// A transactional producer, initialised, with a transaction open.
+pub fn begun(sim: &mut Sim, extra: &[(&str, &str)]) -> Producer {
+    let mut p = txn_producer(sim, extra);
+    call(sim, &mut p, TxnCall::Init).expect("init");
+    call(sim, &mut p, TxnCall::Begin).expect("begin");
+    p
+}
+
 /// Makes `call` and runs the simulation until its outcome comes.
 pub fn call(sim: &mut Sim, p: &mut Producer, c: TxnCall) -> Result<(), ProduceError> {
     let op = c.op();
